@@ -1,0 +1,261 @@
+//! The Reed-Solomon codec for one (k, n) shape, with its cached decode matrices.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use lru::LruCache;
+
+use crate::error::FecError;
+use crate::kernel::linear_combine;
+use crate::matrix::{zfec_parity_rows, Matrix};
+
+/// The largest `n`: GF(2^8) has 256 evaluation points.
+pub const MAX_SHARDS: usize = 256;
+
+/// Shapes kept by [`ReedSolomon::shared`]. Bounded because shapes can come off the network.
+const SHAPE_CACHE: usize = 64;
+/// Erasure patterns whose decode matrices each codec keeps.
+const PATTERN_CACHE: usize = 256;
+
+/// A set of shard indices, one bit per index.
+type ShardSet = [u64; MAX_SHARDS / 64];
+
+/// How to rebuild the missing data shards from one particular set of k received shards.
+struct Recovery {
+    /// The k shard indices used, ascending; the columns of `coefficients`.
+    used: Vec<usize>,
+    /// `missing.len() x k`: row r rebuilds the r-th missing data shard (ascending order).
+    coefficients: Vec<u8>,
+}
+
+/// A systematic Reed-Solomon code with `k` data shards and `n - k` parity shards, using
+/// zfec's encoding matrix. Shards `0..k` are the data itself; `k..n` are parity.
+///
+/// Safe to share between threads; decode matrices are cached per erasure pattern.
+pub struct ReedSolomon {
+    k: usize,
+    n: usize,
+    /// `(n - k) x k`, row j produces parity shard `k + j`.
+    parity: Matrix,
+    recoveries: Mutex<LruCache<ShardSet, Arc<Recovery>>>,
+}
+
+impl std::fmt::Debug for ReedSolomon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReedSolomon").field("k", &self.k).field("n", &self.n).finish()
+    }
+}
+
+impl ReedSolomon {
+    /// Builds the code for `1 <= k <= n <= 256`.
+    pub fn new(k: usize, n: usize) -> Result<Self, FecError> {
+        if k == 0 || k > n || n > MAX_SHARDS {
+            return Err(FecError::InvalidShape { k, n });
+        }
+        Ok(ReedSolomon {
+            k,
+            n,
+            parity: zfec_parity_rows(k, n),
+            recoveries: Mutex::new(LruCache::new(NonZeroUsize::new(PATTERN_CACHE).unwrap())),
+        })
+    }
+
+    /// The process-wide codec for a shape, built once and then reused (a bounded cache).
+    pub fn shared(k: usize, n: usize) -> Result<Arc<Self>, FecError> {
+        static SHAPES: OnceLock<Mutex<LruCache<(usize, usize), Arc<ReedSolomon>>>> = OnceLock::new();
+        let shapes = SHAPES.get_or_init(|| Mutex::new(LruCache::new(NonZeroUsize::new(SHAPE_CACHE).unwrap())));
+        if let Some(codec) = shapes.lock().unwrap().get(&(k, n)) {
+            return Ok(codec.clone());
+        }
+        let codec = Arc::new(ReedSolomon::new(k, n)?);
+        shapes.lock().unwrap().put((k, n), codec.clone());
+        Ok(codec)
+    }
+
+    /// Number of data shards.
+    pub fn data_shards(&self) -> usize {
+        self.k
+    }
+
+    /// Number of shards in all, data and parity.
+    pub fn total_shards(&self) -> usize {
+        self.n
+    }
+
+    /// Number of parity shards, `n - k`.
+    pub fn parity_shards(&self) -> usize {
+        self.n - self.k
+    }
+
+    /// The coefficients that produce parity shard `k + j` from the k data shards.
+    pub fn parity_row(&self, j: usize) -> &[u8] {
+        self.parity.row(j)
+    }
+
+    /// Writes the `n - k` parity shards of `data` (k shards of equal length) into `parity`.
+    pub fn encode_parity(&self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), FecError> {
+        let len = check_shards("shards", data, self.k..=self.k)?;
+        check_count("parity", parity.len(), self.parity_shards())?;
+        for (index, out) in parity.iter().enumerate() {
+            check_length("parity", index, len, out.len())?;
+        }
+        linear_combine(&self.parity.data, data, parity);
+        Ok(())
+    }
+
+    /// Encodes k data shards into all n shards (copies of the data first, then parity).
+    pub fn encode(&self, data: &[&[u8]]) -> Result<Vec<Vec<u8>>, FecError> {
+        let len = check_shards("shards", data, self.k..=self.k)?;
+        let mut parity = vec![vec![0u8; len]; self.parity_shards()];
+        let mut outputs: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
+        self.encode_parity(data, &mut outputs)?;
+        Ok(data.iter().map(|s| s.to_vec()).chain(parity).collect())
+    }
+
+    /// The data shard indices absent from `indices`, ascending: what [`Self::recover_into`]
+    /// rebuilds, in the order it expects its outputs. Validates `indices`.
+    pub fn missing_data(&self, indices: &[usize]) -> Result<Vec<usize>, FecError> {
+        let present = self.index_set(indices)?;
+        Ok((0..self.k).filter(|&i| !contains(&present, i)).collect())
+    }
+
+    /// Rebuilds the missing data shards (see [`Self::missing_data`]) from `shards`, the shards
+    /// with the given `indices` (at least k, in any order), into `out`.
+    pub fn recover_into(&self, shards: &[&[u8]], indices: &[usize], out: &mut [&mut [u8]]) -> Result<(), FecError> {
+        let len = check_shards("shards", shards, self.k..=self.n)?;
+        check_count("indices", indices.len(), shards.len())?;
+        let present = self.index_set(indices)?;
+        let missing = (0..self.k).filter(|&i| !contains(&present, i)).count();
+        check_count("out", out.len(), missing)?;
+        for (index, buffer) in out.iter().enumerate() {
+            check_length("out", index, len, buffer.len())?;
+        }
+        if missing == 0 {
+            return Ok(());
+        }
+        let recovery = self.recovery_for(&present);
+        let mut position = [0usize; MAX_SHARDS];
+        for (pos, &index) in indices.iter().enumerate() {
+            position[index] = pos;
+        }
+        let inputs: Vec<&[u8]> = recovery.used.iter().map(|&index| shards[position[index]]).collect();
+        linear_combine(&recovery.coefficients, &inputs, out);
+        Ok(())
+    }
+
+    /// Decodes the k data shards, in order, from any k (or more) shards and their indices.
+    pub fn decode(&self, shards: &[&[u8]], indices: &[usize]) -> Result<Vec<Vec<u8>>, FecError> {
+        let len = check_shards("shards", shards, self.k..=self.n)?;
+        check_count("indices", indices.len(), shards.len())?;
+        let missing = self.missing_data(indices)?;
+        let mut rebuilt = vec![vec![0u8; len]; missing.len()];
+        let mut outputs: Vec<&mut [u8]> = rebuilt.iter_mut().map(Vec::as_mut_slice).collect();
+        self.recover_into(shards, indices, &mut outputs)?;
+        let mut rebuilt = rebuilt.into_iter();
+        Ok((0..self.k)
+            .map(|d| match indices.iter().position(|&i| i == d) {
+                Some(pos) => shards[pos].to_vec(),
+                None => rebuilt.next().expect("one rebuilt shard per missing index"),
+            })
+            .collect())
+    }
+
+    /// The decode matrix [`Self::recover_into`] applies for these indices: a row per missing
+    /// data shard, a column per shard used (ascending index; all data shards present, then the
+    /// lowest parity shards). Exposed to compare against other codecs on the same matrix.
+    pub fn recovery_coefficients(&self, indices: &[usize]) -> Result<Vec<u8>, FecError> {
+        let present = self.index_set(indices)?;
+        if indices.len() < self.k {
+            return Err(FecError::Count { argument: "indices", expected: format!("{} to {}", self.k, self.n), got: indices.len() });
+        }
+        Ok(self.recovery_for(&present).coefficients.clone())
+    }
+
+    fn index_set(&self, indices: &[usize]) -> Result<ShardSet, FecError> {
+        let mut set = [0u64; MAX_SHARDS / 64];
+        for (position, &index) in indices.iter().enumerate() {
+            if index >= self.n {
+                return Err(FecError::IndexOutOfRange { position, index, n: self.n });
+            }
+            if contains(&set, index) {
+                return Err(FecError::DuplicateIndex { position, index });
+            }
+            set[index / 64] |= 1 << (index % 64);
+        }
+        Ok(set)
+    }
+
+    /// The decode matrix for the shards present, cached per pattern. Uses every data shard
+    /// present and the lowest parity shards, so equal patterns share one cache entry.
+    fn recovery_for(&self, present: &ShardSet) -> Arc<Recovery> {
+        let data_present = (0..self.k).filter(|&i| contains(present, i));
+        let parity_present = (self.k..self.n).filter(|&i| contains(present, i));
+        let missing = self.k - data_present.clone().count();
+        let used: Vec<usize> = data_present.chain(parity_present.take(missing)).collect();
+        let mut key = [0u64; MAX_SHARDS / 64];
+        for &i in &used {
+            key[i / 64] |= 1 << (i % 64);
+        }
+        if let Some(hit) = self.recoveries.lock().unwrap().get(&key) {
+            return hit.clone();
+        }
+        let rows = Matrix {
+            rows: self.k,
+            cols: self.k,
+            data: used.iter().flat_map(|&i| self.encoding_row(i)).collect(),
+        };
+        let inverse = rows.inverse().expect("every k rows of an MDS code's matrix are independent");
+        let missing_rows: Vec<usize> = (0..self.k).filter(|&i| !contains(&key, i)).collect();
+        let recovery = Arc::new(Recovery { used, coefficients: inverse.select_rows(&missing_rows).data });
+        self.recoveries.lock().unwrap().put(key, recovery.clone());
+        recovery
+    }
+
+    /// Row `index` of the full `n x k` systematic encoding matrix.
+    fn encoding_row(&self, index: usize) -> Vec<u8> {
+        if index < self.k {
+            (0..self.k).map(|c| u8::from(c == index)).collect()
+        } else {
+            self.parity.row(index - self.k).to_vec()
+        }
+    }
+}
+
+fn contains(set: &ShardSet, index: usize) -> bool {
+    set[index / 64] & (1 << (index % 64)) != 0
+}
+
+fn check_count(argument: &'static str, got: usize, expected: usize) -> Result<(), FecError> {
+    if got != expected {
+        return Err(FecError::Count { argument, expected: expected.to_string(), got });
+    }
+    Ok(())
+}
+
+fn check_length(argument: &'static str, index: usize, expected: usize, got: usize) -> Result<(), FecError> {
+    if got != expected {
+        return Err(FecError::Length { argument, index, expected, got });
+    }
+    Ok(())
+}
+
+/// Checks the shard count is within `allowed` and all shards share one length; returns it.
+fn check_shards(
+    argument: &'static str,
+    shards: &[&[u8]],
+    allowed: std::ops::RangeInclusive<usize>,
+) -> Result<usize, FecError> {
+    if !allowed.contains(&shards.len()) {
+        let expected = if allowed.start() == allowed.end() {
+            allowed.start().to_string()
+        } else {
+            format!("{} to {}", allowed.start(), allowed.end())
+        };
+        return Err(FecError::Count { argument, expected, got: shards.len() });
+    }
+    let len = shards[0].len();
+    for (index, shard) in shards.iter().enumerate() {
+        check_length(argument, index, len, shard.len())?;
+    }
+    Ok(len)
+}
