@@ -9,6 +9,8 @@ import type * as Generated from '../native/binding.cjs'
 interface HandRegistered {
   /** Writes the `n - k` parity shards of `shards`, back to back, into `parity`. */
   encodeParity(k: number, n: number, parity: Uint8Array, ...shards: Uint8Array[]): void
+  /** As `encodeParity`, with the k shards back to back in `staging`. */
+  encodeStaged(k: number, n: number, parity: Uint8Array, staging: Uint8Array): void
 }
 
 const require = createRequire(import.meta.url)

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 /**
  * Size of each slab: several encodes' parity per allocation, yet below malloc's mmap
  * threshold, so a slab the GC has freed is recycled from the heap instead of mapped afresh

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 /** A Buffer over the same memory as `bytes`, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -68,29 +68,15 @@ macro_rules! gfni_kernel {
             /// The CPU must support the features this kernel is compiled for ([`detect`]).
             #[target_feature(enable = $features)]
             pub(in super::super) unsafe fn linear_combine(coefficients: &[u8], inputs: &[&[u8]], outputs: &mut [&mut [u8]]) {
-                let width = inputs.len();
                 let len = inputs[0].len();
+                if len < BLOCK {
+                    return unsafe { linear_combine_short(coefficients, inputs, outputs) };
+                }
+                let width = inputs.len();
                 let table = affine_table();
-                // Broadcast once per call, so the inner loop takes each matrix from memory.
-                let matrices: Vec<$vector> = coefficients.iter().map(|&c| $splat(table[c as usize])).collect();
+                let matrices: Vec<i64> = coefficients.iter().map(|&c| table[c as usize]).collect();
                 let input_ptrs: Vec<*const u8> = inputs.iter().map(|s| s.as_ptr()).collect();
                 let full = len / BLOCK * BLOCK;
-                // A short last block runs through the same code on zero-padded copies.
-                let tail = len - full;
-                let padded_inputs: Vec<[u8; BLOCK]> = if tail == 0 {
-                    Vec::new()
-                } else {
-                    inputs
-                        .iter()
-                        .map(|s| {
-                            let mut block = [0u8; BLOCK];
-                            block[..tail].copy_from_slice(&s[full..]);
-                            block
-                        })
-                        .collect()
-                };
-                let padded_ptrs: Vec<*const u8> = padded_inputs.iter().map(|b| b.as_ptr()).collect();
-
                 for (group_index, group) in outputs.chunks_mut(GROUP).enumerate() {
                     let first_row = group_index * GROUP;
                     let group_matrices = &matrices[first_row * width..(first_row + group.len()) * width];
@@ -99,58 +85,72 @@ macro_rules! gfni_kernel {
                         *slot = out.as_mut_ptr();
                     }
                     // SAFETY: `full` bytes are readable in every input and writable in every output.
-                    unsafe { combine_rows(group.len(), group_matrices, &input_ptrs, &out_ptrs, full) };
-                    if tail != 0 {
-                        let mut padded_out = [[0u8; BLOCK]; GROUP];
-                        let mut padded_out_ptrs = [std::ptr::null_mut::<u8>(); GROUP];
-                        for (slot, block) in padded_out_ptrs.iter_mut().zip(padded_out.iter_mut()) {
-                            *slot = block.as_mut_ptr();
-                        }
-                        // SAFETY: the padded blocks are BLOCK bytes each.
-                        unsafe { combine_rows(group.len(), group_matrices, &padded_ptrs, &padded_out_ptrs, BLOCK) };
-                        for (out, block) in group.iter_mut().zip(padded_out.iter()) {
-                            out[full..].copy_from_slice(&block[..tail]);
-                        }
+                    unsafe { combine_rows(group.len(), group_matrices, &input_ptrs, &out_ptrs, 0, full) };
+                    if full < len {
+                        // The ragged end: one more whole block ending at `len`. It overlaps bytes
+                        // already done, and rewrites them with the same values, since each output
+                        // byte depends only on the input bytes at its own offset.
+                        // SAFETY: len >= BLOCK, so [len - BLOCK, len) is in bounds everywhere.
+                        unsafe { combine_rows(group.len(), group_matrices, &input_ptrs, &out_ptrs, len - BLOCK, len) };
                     }
                 }
             }
 
-            /// The first `len` bytes (a multiple of BLOCK) of `rows` (<= GROUP) outputs,
+            /// Shards shorter than one block: run on zero-padded copies.
+            #[target_feature(enable = $features)]
+            unsafe fn linear_combine_short(coefficients: &[u8], inputs: &[&[u8]], outputs: &mut [&mut [u8]]) {
+                let len = inputs[0].len();
+                let padded = |s: &[u8]| {
+                    let mut block = [0u8; BLOCK];
+                    block[..len].copy_from_slice(s);
+                    block
+                };
+                let padded_inputs: Vec<[u8; BLOCK]> = inputs.iter().map(|s| padded(s)).collect();
+                let padded_refs: Vec<&[u8]> = padded_inputs.iter().map(|b| &b[..]).collect();
+                let mut padded_outputs = vec![[0u8; BLOCK]; outputs.len()];
+                let mut padded_out_refs: Vec<&mut [u8]> = padded_outputs.iter_mut().map(|b| &mut b[..]).collect();
+                unsafe { linear_combine(coefficients, &padded_refs, &mut padded_out_refs) };
+                for (out, block) in outputs.iter_mut().zip(&padded_outputs) {
+                    out.copy_from_slice(&block[..len]);
+                }
+            }
+
+            /// Bytes `from..to` (a multiple of BLOCK long) of `rows` (<= GROUP) outputs,
             /// dispatched to a fixed accumulator count so the accumulators live in registers.
             #[target_feature(enable = $features)]
-            unsafe fn combine_rows(rows: usize, matrices: &[$vector], inputs: &[*const u8], outputs: &[*mut u8; GROUP], len: usize) {
+            unsafe fn combine_rows(rows: usize, matrices: &[i64], inputs: &[*const u8], outputs: &[*mut u8; GROUP], from: usize, to: usize) {
                 unsafe {
                     match rows {
-                        1 => combine::<1>(matrices, inputs, outputs, len),
-                        2 => combine::<2>(matrices, inputs, outputs, len),
-                        3 => combine::<3>(matrices, inputs, outputs, len),
-                        4 => combine::<4>(matrices, inputs, outputs, len),
-                        5 => combine::<5>(matrices, inputs, outputs, len),
-                        6 => combine::<6>(matrices, inputs, outputs, len),
-                        7 => combine::<7>(matrices, inputs, outputs, len),
-                        _ => combine::<8>(matrices, inputs, outputs, len),
+                        1 => combine::<1>(matrices, inputs, outputs, from, to),
+                        2 => combine::<2>(matrices, inputs, outputs, from, to),
+                        3 => combine::<3>(matrices, inputs, outputs, from, to),
+                        4 => combine::<4>(matrices, inputs, outputs, from, to),
+                        5 => combine::<5>(matrices, inputs, outputs, from, to),
+                        6 => combine::<6>(matrices, inputs, outputs, from, to),
+                        7 => combine::<7>(matrices, inputs, outputs, from, to),
+                        _ => combine::<8>(matrices, inputs, outputs, from, to),
                     }
                 }
             }
 
             #[target_feature(enable = $features)]
-            unsafe fn combine<const ROWS: usize>(matrices: &[$vector], inputs: &[*const u8], outputs: &[*mut u8; GROUP], len: usize) {
+            unsafe fn combine<const ROWS: usize>(matrices: &[i64], inputs: &[*const u8], outputs: &[*mut u8; GROUP], from: usize, to: usize) {
                 let width = inputs.len();
                 debug_assert_eq!(matrices.len(), ROWS * width);
-                let mut at = 0;
-                while at < len {
+                let mut at = from;
+                while at < to {
                     let mut acc = [$zero(); ROWS];
                     for (i, &input) in inputs.iter().enumerate() {
-                        // SAFETY: callers guarantee `len` readable bytes at every input.
+                        // SAFETY: callers guarantee `to` readable bytes at every input.
                         let x = unsafe { $load(input.add(at).cast()) };
                         for (row, sum) in acc.iter_mut().enumerate() {
                             // SAFETY: matrices holds ROWS x width entries.
-                            let matrix = unsafe { *matrices.get_unchecked(row * width + i) };
+                            let matrix = $splat(unsafe { *matrices.get_unchecked(row * width + i) });
                             *sum = $xor(*sum, $affine::<0>(x, matrix));
                         }
                     }
                     for (row, sum) in acc.iter().enumerate() {
-                        // SAFETY: callers guarantee `len` writable bytes at every output.
+                        // SAFETY: callers guarantee `to` writable bytes at every output.
                         unsafe { $store(outputs[row].add(at).cast(), *sum) };
                     }
                     at += BLOCK;
