@@ -18,44 +18,50 @@ if (!(SECONDS > 0)) {
   console.error('bench/codec: --seconds must be a positive number')
   process.exit(2)
 }
+// Many short rounds, best kept: on a shared machine the best round is the least disturbed one.
+const ROUNDS = 20
 const SHAPES = [[4, 12, 1200], [20, 5, 1200], [100, 25, 1200], [10, 4, 65536]]
 
-/** Best-of-5 seconds per op of a synchronous function. */
-function perOpSync(fn) {
+/**
+ * Best-of-ROUNDS seconds per op. Each round runs batches of calls between clock reads (a clock
+ * read per call would cost as much as a small encode), sized to about a millisecond each.
+ */
+async function perOp(run) {
+  let batch = 1
+  for (;;) {
+    const start = performance.now()
+    await run(batch)
+    if (performance.now() - start > 1) break
+    batch *= 2
+  }
   let best = Infinity
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     let count = 0
-    const start = process.hrtime.bigint()
+    const start = performance.now()
     let elapsed = 0
     do {
-      fn()
-      count++
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9
-    } while (elapsed < SECONDS / 5)
+      await run(batch)
+      count += batch
+      elapsed = (performance.now() - start) / 1000
+    } while (elapsed < SECONDS / ROUNDS)
     best = Math.min(best, elapsed / count)
   }
   return best
 }
 
-/** Best-of-5 seconds per op of a callback-style async function, one call in flight. */
-async function perOpAsync(fn) {
-  const once = () => new Promise((resolve, reject) => fn((error) => (error ? reject(error) : resolve())))
-  let best = Infinity
-  for (let round = 0; round < 5; round++) {
-    let count = 0
-    const start = process.hrtime.bigint()
-    let elapsed = 0
-    do {
-      await once()
-      count++
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9
-    } while (elapsed < SECONDS / 5)
-    best = Math.min(best, elapsed / count)
-  }
-  return best
-}
+/** Seconds per op of a synchronous function. */
+const perOpSync = (fn) =>
+  perOp((batch) => {
+    for (let i = 0; i < batch; i++) fn()
+  })
 
-function ours(k, m, size) {
+/** Seconds per op of a callback-style async function, one call in flight at a time. */
+const perOpAsync = (fn) =>
+  perOp(async (batch) => {
+    for (let i = 0; i < batch; i++) await new Promise((resolve, reject) => fn((error) => (error ? reject(error) : resolve())))
+  })
+
+async function ours(k, m, size) {
   const data = Array.from({ length: k }, () => randomBytes(size))
   const encoder = new Encoder(k, k + m)
   const shards = encoder.encode(data)
@@ -64,7 +70,7 @@ function ours(k, m, size) {
   const present = indices.map((i) => shards[i])
   const decoder = new Decoder(k, k + m)
   if (!decoder.decode(present, indices).every((s, i) => s.equals(data[i]))) throw new Error('perfect-socket decode mismatch')
-  return { encode: perOpSync(() => encoder.encode(data)), decode: perOpSync(() => decoder.decode(present, indices)) }
+  return { encode: await perOpSync(() => encoder.encode(data)), decode: await perOpSync(() => decoder.decode(present, indices)) }
 }
 
 async function ronomon(k, m, size) {
@@ -93,10 +99,10 @@ function zfec(k, m, size) {
 const gbps = (k, size, secondsPerOp) => (k * size) / secondsPerOp / 1e9
 const cell = (value) => (value === undefined ? 'n/a' : value.toFixed(2))
 
-console.log(`perfect-socket codec benchmark (${SECONDS}s per measurement, best of 5 rounds; GB/s of data)`)
+console.log(`perfect-socket codec benchmark (${SECONDS}s per measurement, best of ${ROUNDS} rounds; GB/s of data)`)
 const rows = []
 for (const [k, m, size] of SHAPES) {
-  const results = { 'perfect-socket': ours(k, m, size), '@ronomon/reed-solomon': await ronomon(k, m, size), zfec: zfec(k, m, size) }
+  const results = { 'perfect-socket': await ours(k, m, size), '@ronomon/reed-solomon': await ronomon(k, m, size), zfec: zfec(k, m, size) }
   for (const op of ['encode', 'decode']) {
     const speed = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r[op] && gbps(k, size, r[op])]))
     const mine = speed['perfect-socket']

@@ -10,17 +10,19 @@ import time
 
 import zfec
 
+ROUNDS = 20  # as bench/codec/run.mjs: best of many short rounds
+
 
 def per_op(fn, seconds):
     """Best-of-rounds seconds per call, like the JS side measures."""
     best = float("inf")
-    for _ in range(5):
+    for _ in range(ROUNDS):
         count, start = 0, time.perf_counter()
         while True:
             fn()
             count += 1
             elapsed = time.perf_counter() - start
-            if elapsed >= seconds / 5:
+            if elapsed >= seconds / ROUNDS:
                 break
         best = min(best, elapsed / count)
     return best
