@@ -4,4 +4,5 @@
 mod args;
 mod codec;
 mod encode_hot_path;
+mod engine;
 mod message;

@@ -1,0 +1,68 @@
+//! The unit JavaScript receives: many delivered messages, one call.
+
+use std::net::SocketAddr;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::peers::Sources;
+
+/// A sender seen for the first time in this batch (or again after the id table was reset).
+#[napi(object)]
+pub struct NewPeer {
+    pub id: u32,
+    pub address: String,
+    pub port: u32,
+    pub family: String,
+}
+
+/// Delivered messages back to back in `slab`; message i is the next `lengths[i]` bytes, from
+/// the sender with id `peers[i]`.
+#[napi(object)]
+pub struct DeliveryBatch {
+    pub slab: Buffer,
+    pub lengths: Uint32Array,
+    pub peers: Uint32Array,
+    pub new_peers: Vec<NewPeer>,
+}
+
+/// Accumulates deliveries on the I/O thread until the next ring.
+#[derive(Default)]
+pub(super) struct BatchBuilder {
+    slab: Vec<u8>,
+    lengths: Vec<u32>,
+    peers: Vec<u32>,
+    new_peers: Vec<NewPeer>,
+}
+
+impl BatchBuilder {
+    pub fn push(&mut self, sources: &mut Sources, from: SocketAddr, payload: &[u8]) {
+        let (id, first) = sources.id(from);
+        if first {
+            self.new_peers.push(NewPeer {
+                id,
+                address: from.ip().to_string(),
+                port: from.port() as u32,
+                family: if from.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+            });
+        }
+        self.slab.extend_from_slice(payload);
+        self.lengths.push(payload.len() as u32);
+        self.peers.push(id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The batch so far, leaving the builder empty.
+    pub fn take(&mut self) -> DeliveryBatch {
+        let taken = std::mem::take(self);
+        DeliveryBatch {
+            slab: taken.slab.into(),
+            lengths: Uint32Array::new(taken.lengths),
+            peers: Uint32Array::new(taken.peers),
+            new_peers: taken.new_peers,
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! What the JavaScript thread asks of the I/O thread.
+
+use std::net::SocketAddr;
+
+use super::peers::Destinations;
+
+pub(super) enum Command {
+    Send(SendBatch),
+    /// Flush what is queued, then stop.
+    Close,
+}
+
+/// Messages to send, copied out of JavaScript memory in one piece.
+pub(super) struct SendBatch {
+    pub data: Vec<u8>,
+    /// (offset, length, destination) of each message.
+    pub messages: Vec<(usize, usize, SocketAddr)>,
+}
+
+impl SendBatch {
+    pub fn new(slab: &[u8], lengths: &[u32], peers: &[u32], destinations: &Destinations) -> Result<Self, String> {
+        if lengths.len() != peers.len() {
+            return Err(format!("lengths ({}) and peers ({}) must have one entry per message", lengths.len(), peers.len()));
+        }
+        let mut offset = 0;
+        let mut messages = Vec::with_capacity(lengths.len());
+        for (i, (&length, &peer)) in lengths.iter().zip(peers).enumerate() {
+            let length = length as usize;
+            let destination = destinations.get(peer).ok_or_else(|| format!("peers[{i}] = {peer} is not a known peer id"))?;
+            messages.push((offset, length, destination));
+            offset += length;
+        }
+        if offset > slab.len() {
+            return Err(format!("lengths add up to {offset} bytes but slab holds {}", slab.len()));
+        }
+        Ok(SendBatch { data: slab[..offset].to_vec(), messages })
+    }
+}

@@ -1,0 +1,150 @@
+//! `Engine`: a UDP socket owned by a Rust I/O thread that runs the protocol
+//! ([`proto::endpoint::Endpoint`]) and talks to JavaScript in batches only.
+//!
+//! Data path, socket to callback: the I/O thread ([`io_loop`]) reads datagrams in batches
+//! (recvmmsg, GRO), feeds them to the endpoint, collects what it delivers into one
+//! [`DeliveryBatch`] (a slab, lengths, sender ids) and rings JavaScript once per batch through
+//! a thread-safe function. The other way, JavaScript hands over a batch of messages per
+//! `send` call; the thread encodes them and sends with GSO where the kernel has it.
+
+mod batch;
+mod commands;
+mod io_loop;
+mod options;
+mod peers;
+mod socket;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi_derive::napi;
+
+pub use batch::DeliveryBatch;
+use commands::{Command, SendBatch};
+pub use options::EngineOptions;
+use peers::Destinations;
+pub use stats::EngineStats;
+use stats::SharedStats;
+
+use crate::args;
+
+/// Batches waiting for the JavaScript thread; past this the I/O thread drops (and counts)
+/// rather than queueing without bound behind a busy event loop.
+const DELIVERY_QUEUE: usize = 256;
+
+type Deliver = ThreadsafeFunction<DeliveryBatch, (), DeliveryBatch, Status, false, false, DELIVERY_QUEUE>;
+
+/// The address a socket is bound to.
+#[napi(object)]
+pub struct BoundAddress {
+    pub address: String,
+    pub port: u32,
+    pub family: String,
+}
+
+struct Running {
+    commands: mpsc::Sender<Command>,
+    waker: Arc<mio::Waker>,
+    thread: Option<JoinHandle<()>>,
+    local: SocketAddr,
+}
+
+/// A protected UDP socket: see the module docs.
+#[napi]
+pub struct Engine {
+    options: options::Config,
+    deliver: Option<Deliver>,
+    running: Option<Running>,
+    destinations: Destinations,
+    stats: SharedStats,
+}
+
+#[napi]
+impl Engine {
+    /// `onBatch` is called on the JavaScript thread with each batch of delivered messages.
+    #[napi(constructor)]
+    pub fn new(env: Env, options: EngineOptions, on_batch: Function<DeliveryBatch, ()>) -> Result<Self> {
+        let options = options::Config::from_js(options).map_err(|message| args::throw(&env, true, message))?;
+        let deliver = on_batch.build_threadsafe_function().callee_handled::<false>().max_queue_size::<DELIVERY_QUEUE>().build()?;
+        Ok(Engine { options, deliver: Some(deliver), running: None, destinations: Destinations::default(), stats: SharedStats::default() })
+    }
+
+    /// Binds the socket and starts the I/O thread. `host` is a numeric IPv4 or IPv6 address.
+    #[napi]
+    pub fn bind(&mut self, env: Env, host: String, port: u32) -> Result<BoundAddress> {
+        if self.running.is_some() {
+            return Err(args::throw(&env, false, "the socket is already bound".into()));
+        }
+        let deliver = self.deliver.take().ok_or_else(|| args::throw(&env, false, "the socket is closed".into()))?;
+        let address = peers::parse(&host, port).map_err(|message| args::throw(&env, true, message))?;
+        let socket = socket::open(address, self.options.socket_buffer_bytes)
+            .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
+        let local = socket.local_addr()?;
+        let (commands, inbox) = mpsc::channel();
+        let io = io_loop::IoLoop::new(socket, &self.options, inbox, deliver, self.stats.clone())
+            .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
+        let waker = io.waker();
+        let thread = std::thread::Builder::new().name("perfect-socket-io".into()).spawn(move || io.run())?;
+        self.running = Some(Running { commands, waker, thread: Some(thread), local });
+        Ok(bound_address(local))
+    }
+
+    /// The bound address.
+    #[napi]
+    pub fn address(&self, env: Env) -> Result<BoundAddress> {
+        let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "the socket is not bound".into()))?;
+        Ok(bound_address(running.local))
+    }
+
+    /// Interns a destination (numeric host and port) as a small id for [`Engine::send`].
+    #[napi]
+    pub fn peer(&mut self, env: Env, host: String, port: u32) -> Result<u32> {
+        let address = peers::parse(&host, port).map_err(|message| args::throw(&env, true, message))?;
+        self.destinations.intern(address).map_err(|message| args::throw(&env, true, message))
+    }
+
+    /// Queues a batch of messages: message i is the next `lengths[i]` bytes of `slab`, for
+    /// destination `peers[i]` (ids from [`Engine::peer`]).
+    #[napi]
+    pub fn send(&self, env: Env, slab: Uint8ArraySlice, lengths: Uint32ArraySlice, peers: Uint32ArraySlice) -> Result<()> {
+        let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "bind the socket before sending".into()))?;
+        let batch = SendBatch::new(&slab, &lengths, &peers, &self.destinations).map_err(|message| args::throw(&env, true, message))?;
+        // A closed channel means the I/O thread stopped; its stats say why.
+        if running.commands.send(Command::Send(batch)).is_ok() {
+            let _ = running.waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Counters of the socket and the protocol.
+    #[napi]
+    pub fn stats(&self) -> EngineStats {
+        self.stats.snapshot()
+    }
+
+    /// Stops the I/O thread (after it sends what is queued) and closes the socket.
+    #[napi]
+    pub fn close(&mut self) {
+        self.deliver = None;
+        if let Some(mut running) = self.running.take() {
+            let _ = running.commands.send(Command::Close);
+            let _ = running.waker.wake();
+            if let Some(thread) = running.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn bound_address(local: SocketAddr) -> BoundAddress {
+    BoundAddress {
+        address: local.ip().to_string(),
+        port: local.port() as u32,
+        family: if local.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+    }
+}

@@ -1,0 +1,120 @@
+//! Counters the I/O thread publishes and `stats()` reads.
+
+use std::sync::{Arc, Mutex};
+
+use napi_derive::napi;
+use proto::endpoint::EndpointStats;
+
+/// Everything `stats()` reports: the protocol's counters and the I/O layer's.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct EngineStats {
+    /// Messages accepted for sending (each one source symbol / seed message).
+    pub sent: f64,
+    /// Repair symbols sent.
+    pub repairs_sent: f64,
+    /// Blocks (v1) or messages (seed) closed.
+    pub blocks: f64,
+    /// Datagrams received from the socket.
+    pub received: f64,
+    /// Messages delivered to JavaScript.
+    pub delivered: f64,
+    /// Of `delivered`, rebuilt from repair symbols.
+    pub recovered: f64,
+    /// Source symbols known sent but never delivered (their block expired).
+    pub lost: f64,
+    /// Datagrams for blocks already expired.
+    pub late: f64,
+    /// Datagrams that failed to parse or contradicted their block.
+    pub malformed: f64,
+    /// Datagrams carrying a symbol already held.
+    pub duplicate: f64,
+    /// Repair symbols that arrived after their block was complete.
+    pub redundant: f64,
+    /// Blocks dropped early to stay within caps.
+    pub evicted_blocks: f64,
+    /// Peers tracked now, and dropped to stay within `maxPeers`.
+    pub peers: f64,
+    pub evicted_peers: f64,
+    /// Bytes of datagrams sent and received, headers included.
+    pub bytes_sent: f64,
+    pub bytes_received: f64,
+    /// Datagrams written to the socket, and the system calls that wrote them (GSO batches
+    /// many equal-sized datagrams into one).
+    pub datagrams_sent: f64,
+    pub send_syscalls: f64,
+    /// Datagrams read, and the system calls that read them (recvmmsg and GRO batch).
+    pub datagrams_received: f64,
+    pub recv_syscalls: f64,
+    /// Send failures other than a full socket buffer (counted, never thrown).
+    pub send_errors: f64,
+    /// Datagrams dropped because the socket stayed full past the send queue's bound.
+    pub send_queue_drops: f64,
+    /// Batches handed to JavaScript, and batches dropped because its queue was full.
+    pub batches: f64,
+    pub dropped_batches: f64,
+    pub dropped_messages: f64,
+    /// Messages JavaScript passed that the protocol refused (e.g. too large).
+    pub refused: f64,
+    /// Whether the kernel does UDP segmentation offload on this socket.
+    pub gso: bool,
+}
+
+/// I/O-layer counters, kept by the I/O thread beside the endpoint's.
+#[derive(Clone, Copy, Default)]
+pub(super) struct IoCounters {
+    pub datagrams_sent: u64,
+    pub send_syscalls: u64,
+    pub datagrams_received: u64,
+    pub recv_syscalls: u64,
+    pub send_errors: u64,
+    pub send_queue_drops: u64,
+    pub batches: u64,
+    pub dropped_batches: u64,
+    pub dropped_messages: u64,
+    pub refused: u64,
+    pub gso: bool,
+}
+
+#[derive(Clone, Default)]
+pub(super) struct SharedStats(Arc<Mutex<EngineStats>>);
+
+impl SharedStats {
+    pub fn publish(&self, endpoint: &EndpointStats, io: &IoCounters) {
+        let r = &endpoint.receive;
+        let stats = EngineStats {
+            sent: endpoint.sent as f64,
+            repairs_sent: endpoint.repairs_sent as f64,
+            blocks: endpoint.blocks as f64,
+            received: r.received as f64,
+            delivered: r.delivered as f64,
+            recovered: r.recovered as f64,
+            lost: r.lost as f64,
+            late: r.late as f64,
+            malformed: (r.malformed + r.corrupt + r.foreign) as f64,
+            duplicate: r.duplicate as f64,
+            redundant: r.redundant as f64,
+            evicted_blocks: r.evicted_blocks as f64,
+            peers: endpoint.peers as f64,
+            evicted_peers: endpoint.evicted_peers as f64,
+            bytes_sent: endpoint.bytes_sent as f64,
+            bytes_received: r.bytes_received as f64,
+            datagrams_sent: io.datagrams_sent as f64,
+            send_syscalls: io.send_syscalls as f64,
+            datagrams_received: io.datagrams_received as f64,
+            recv_syscalls: io.recv_syscalls as f64,
+            send_errors: io.send_errors as f64,
+            send_queue_drops: io.send_queue_drops as f64,
+            batches: io.batches as f64,
+            dropped_batches: io.dropped_batches as f64,
+            dropped_messages: io.dropped_messages as f64,
+            refused: io.refused as f64,
+            gso: io.gso,
+        };
+        *self.0.lock().unwrap() = stats;
+    }
+
+    pub fn snapshot(&self) -> EngineStats {
+        self.0.lock().unwrap().clone()
+    }
+}

@@ -1,0 +1,139 @@
+//! One FEC block on the receiving side: the symbols in so far and which sources are known.
+//! Stream mode and frame mode both keep their blocks as these.
+//!
+//! The shape (k, m, symbol length) is fixed by the first packet that declares it: a stream
+//! block's first REPAIR (its DATA leaves the sender before the block closes, so it cannot say),
+//! any symbol of a frame. A later symbol contradicting it is a conflict and is dropped, never
+//! allowed into a decode.
+
+use crate::bits::Bits;
+use crate::codec;
+use crate::inbox::Verdict;
+use crate::window::Held;
+
+/// A block's declared shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shape {
+    k: u8,
+    m: u8,
+    symbol_len: usize,
+}
+
+/// Reassembly state of one block.
+#[derive(Default)]
+pub(crate) struct Block {
+    shape: Option<Shape>,
+    /// Symbol bytes by index (sources possibly shorter than the symbol length, the rest being
+    /// implicit zero padding), grown on demand. Rebuilt sources are stored here too.
+    symbols: Vec<Option<Box<[u8]>>>,
+    present: Bits,
+    /// Source indices received or rebuilt.
+    sources: Bits,
+    /// Sources the block is known to have even before its shape: highest source index + 1.
+    sources_seen: usize,
+    /// Bytes held in `symbols`.
+    bytes: usize,
+}
+
+impl Held for Block {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Block>() + self.symbols.capacity() * std::mem::size_of::<Option<Box<[u8]>>>() + self.bytes
+    }
+
+    /// Sources known to exist but neither received nor rebuilt.
+    fn lost(&self) -> u64 {
+        let known = self.shape.map_or(self.sources_seen, |shape| usize::from(shape.k));
+        (known - self.sources.count_below(known)) as u64
+    }
+}
+
+impl Block {
+    /// Fixes the shape, or checks a symbol's declared shape against it.
+    pub(crate) fn declare(&mut self, k: u8, m: u8, symbol_len: usize) -> Verdict {
+        let declared = Shape { k, m, symbol_len };
+        match self.shape {
+            Some(shape) if shape != declared => Verdict::Conflict,
+            Some(_) => Verdict::Accepted,
+            None => {
+                // Before a shape, every symbol held is a source.
+                let longest = self.symbols.iter().flatten().map(|source| source.len()).max();
+                if self.sources_seen > usize::from(k) || longest > Some(symbol_len) {
+                    return Verdict::Conflict;
+                }
+                self.shape = Some(declared);
+                Verdict::Accepted
+            }
+        }
+    }
+
+    /// Takes a source symbol (unpadded or padded). `Accepted` means it is new.
+    pub(crate) fn add_source(&mut self, index: u8, bytes: &[u8]) -> Verdict {
+        if let Some(shape) = self.shape {
+            if index >= shape.k || bytes.len() > shape.symbol_len {
+                return Verdict::Conflict;
+            }
+        }
+        let verdict = self.store(index, bytes);
+        if verdict == Verdict::Accepted {
+            self.sources.insert(index);
+            self.sources_seen = self.sources_seen.max(usize::from(index) + 1);
+        }
+        verdict
+    }
+
+    /// Takes a repair symbol of a block whose shape is declared.
+    pub(crate) fn add_repair(&mut self, index: u8, bytes: &[u8]) -> Verdict {
+        let Some(shape) = self.shape else { return Verdict::Conflict };
+        let repairs = usize::from(shape.k)..usize::from(shape.k) + usize::from(shape.m);
+        if !repairs.contains(&usize::from(index)) || bytes.len() != shape.symbol_len {
+            return Verdict::Conflict;
+        }
+        self.store(index, bytes)
+    }
+
+    /// Rebuilds the missing sources once any k symbols are in, keeps them, and returns their
+    /// indices, ascending (empty if nothing could or needed to be rebuilt).
+    pub(crate) fn recover(&mut self, scratch: &mut Vec<u8>) -> Vec<u8> {
+        let Some(shape) = self.shape else { return Vec::new() };
+        let (k, m) = (usize::from(shape.k), usize::from(shape.m));
+        let symbols: Vec<(usize, &[u8])> =
+            self.symbols.iter().enumerate().filter_map(|(index, bytes)| Some((index, bytes.as_deref()?))).collect();
+        if symbols.len() < k || self.complete() {
+            return Vec::new();
+        }
+        // Every stored symbol was checked against the shape, so the codec cannot refuse it.
+        let rebuilt = codec::recover(k, m, shape.symbol_len, &symbols, scratch).unwrap_or_default();
+        rebuilt
+            .into_iter()
+            .map(|(index, unit)| {
+                let index = index as u8;
+                self.store(index, &unit);
+                self.sources.insert(index);
+                index
+            })
+            .collect()
+    }
+
+    /// The bytes of symbol `index`, if held or rebuilt.
+    pub(crate) fn symbol(&self, index: u8) -> Option<&[u8]> {
+        self.symbols.get(usize::from(index))?.as_deref()
+    }
+
+    /// True once every source is received or rebuilt: nothing more can come of this block.
+    pub(crate) fn complete(&self) -> bool {
+        self.shape.is_some_and(|shape| self.sources.count_below(usize::from(shape.k)) == usize::from(shape.k))
+    }
+
+    fn store(&mut self, index: u8, bytes: &[u8]) -> Verdict {
+        if !self.present.insert(index) {
+            return Verdict::Duplicate;
+        }
+        let slot = usize::from(index);
+        if self.symbols.len() <= slot {
+            self.symbols.resize(slot + 1, None);
+        }
+        self.symbols[slot] = Some(bytes.into());
+        self.bytes += bytes.len();
+        Verdict::Accepted
+    }
+}

@@ -1,0 +1,129 @@
+//! One remote address: our sender towards it, our receiver from it.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use super::{EndpointStats, Format};
+use crate::error::{ConfigError, SendError};
+use crate::event::{Delivery, Transmit};
+use crate::seed::{SeedReceiver, SeedSender};
+use crate::stats::Stats;
+use crate::stream::{Receiver, Sender};
+use crate::time::Timestamp;
+
+enum Link {
+    V1 { sender: Sender, receiver: Receiver },
+    Seed { sender: SeedSender, receiver: SeedReceiver, parity: u64 },
+}
+
+pub(super) struct Peer {
+    link: Link,
+    /// Counters the endpoint keeps itself (what the senders do not count).
+    counted: EndpointStats,
+}
+
+impl Peer {
+    pub fn new(format: &Format) -> Result<Self, ConfigError> {
+        let link = match format {
+            Format::V1 { sender, receiver } => Link::V1 { sender: Sender::new(*sender)?, receiver: Receiver::new(*receiver)? },
+            Format::Seed { k, n, receiver } => {
+                Link::Seed { sender: SeedSender::new(*k, *n)?, receiver: SeedReceiver::new(*receiver)?, parity: (n - k) as u64 }
+            }
+        };
+        Ok(Peer { link, counted: EndpointStats::default() })
+    }
+
+    pub fn send(&mut self, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
+        let result = match &mut self.link {
+            Link::V1 { sender, .. } => sender.send(payload, now),
+            Link::Seed { sender, parity, .. } => {
+                let result = sender.send(payload);
+                if result.is_ok() {
+                    self.counted.repairs_sent += *parity;
+                    self.counted.blocks += 1;
+                }
+                result
+            }
+        };
+        match result {
+            Ok(()) => self.counted.sent += 1,
+            Err(_) => self.counted.refused += 1,
+        }
+        result
+    }
+
+    pub fn handle_datagram(&mut self, datagram: &[u8], now: Timestamp) {
+        match &mut self.link {
+            Link::V1 { receiver, .. } => receiver.handle_datagram(datagram, now),
+            Link::Seed { receiver, .. } => receiver.handle_datagram(datagram, now),
+        }
+    }
+
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        match &self.link {
+            Link::V1 { sender, receiver } => [sender.poll_timeout(), receiver.poll_timeout()].into_iter().flatten().min(),
+            Link::Seed { receiver, .. } => receiver.poll_timeout(),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        match &mut self.link {
+            Link::V1 { sender, receiver } => {
+                sender.handle_timeout(now);
+                receiver.handle_timeout(now);
+            }
+            Link::Seed { receiver, .. } => receiver.handle_timeout(now),
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if let Link::V1 { sender, .. } = &mut self.link {
+            sender.flush();
+        }
+    }
+
+    /// Moves what the sender and receiver produced into the endpoint's queues.
+    pub fn drain(
+        &mut self,
+        address: SocketAddr,
+        outgoing: &mut VecDeque<(SocketAddr, Transmit)>,
+        delivered: &mut VecDeque<(SocketAddr, Delivery)>,
+    ) {
+        while let Some(transmit) = self.poll_transmit() {
+            self.counted.datagrams_sent += 1;
+            self.counted.bytes_sent += transmit.datagram.len() as u64;
+            outgoing.push_back((address, transmit));
+        }
+        while let Some(delivery) = self.poll_delivery() {
+            delivered.push_back((address, delivery));
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Transmit> {
+        match &mut self.link {
+            Link::V1 { sender, .. } => sender.poll_transmit(),
+            Link::Seed { sender, .. } => sender.poll_transmit(),
+        }
+    }
+
+    fn poll_delivery(&mut self) -> Option<Delivery> {
+        match &mut self.link {
+            Link::V1 { receiver, .. } => receiver.poll_delivery(),
+            Link::Seed { receiver, .. } => receiver.poll_delivery(),
+        }
+    }
+
+    pub fn stats(&self) -> EndpointStats {
+        let receive: Stats = match &self.link {
+            Link::V1 { receiver, .. } => *receiver.stats(),
+            Link::Seed { receiver, .. } => *receiver.stats(),
+        };
+        let mut stats = EndpointStats { receive, ..self.counted };
+        if let Link::V1 { sender, .. } = &self.link {
+            let s = sender.stats();
+            stats.repairs_sent = s.repairs;
+            stats.blocks = s.blocks;
+        }
+        stats
+    }
+}

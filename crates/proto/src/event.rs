@@ -1,0 +1,21 @@
+//! What the engines hand back to the I/O layer.
+
+/// A datagram to send, produced by `poll_transmit`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// The complete datagram, header included, ready for one `sendto`.
+    pub datagram: Vec<u8>,
+}
+
+/// A payload handed to the application, produced by `poll_delivery`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The payload exactly as the sender passed it.
+    pub payload: Vec<u8>,
+    /// The block (stream mode) or batch (seed format) it belonged to.
+    pub block: u32,
+    /// Its source symbol index within the block; 0 for a seed batch, which is one message.
+    pub index: u8,
+    /// True when it was rebuilt from repair symbols rather than received as sent.
+    pub recovered: bool,
+}

@@ -1,0 +1,76 @@
+//! The send-side counterpart of the inbox: builds a v1 connection's packets, numbers them in
+//! the order they are queued, and holds them for `poll_transmit`. Shared by every v1 sender.
+
+use std::collections::VecDeque;
+
+use crate::codec;
+use crate::event::Transmit;
+use crate::wire::v1::{Body, Header, Packet, PACKET_NUMBER_AT};
+
+/// Packet numbering and the transmit queue of one connection.
+pub(crate) struct Outbox {
+    connection_id: u32,
+    packet_number: u32,
+    transmits: VecDeque<Transmit>,
+    scratch: Vec<u8>,
+    /// Bytes queued so far, headers included.
+    pub(crate) bytes: u64,
+}
+
+impl Outbox {
+    pub(crate) fn new(connection_id: u32) -> Self {
+        Outbox { connection_id, packet_number: 0, transmits: VecDeque::new(), scratch: Vec::new(), bytes: 0 }
+    }
+
+    /// Encodes `body`; the packet number is filled in by [`Self::queue`].
+    pub(crate) fn encode(&self, body: Body<'_>) -> Vec<u8> {
+        Packet { header: Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }, body }.to_vec()
+    }
+
+    /// Encodes `body`, which ends in an empty symbol, with `symbol` appended, zero-padded to
+    /// `len` bytes.
+    pub(crate) fn encode_with_symbol(&self, body: Body<'_>, symbol: &[u8], len: usize) -> Vec<u8> {
+        let mut datagram = self.encode(body);
+        let prefix = datagram.len();
+        datagram.extend_from_slice(&symbol[..symbol.len().min(len)]);
+        datagram.resize(prefix + len, 0);
+        datagram
+    }
+
+    /// Encodes one packet per `bodies` entry (each ending in an empty symbol) and fills their
+    /// symbols, `len` bytes each, with the parity of `sources`: the parity is computed in
+    /// place, straight into the datagrams.
+    pub(crate) fn encode_parity<'b>(
+        &mut self,
+        sources: &[&[u8]],
+        len: usize,
+        bodies: impl Iterator<Item = Body<'b>>,
+    ) -> Vec<Vec<u8>> {
+        let mut datagrams: Vec<Vec<u8>> = bodies.map(|body| self.encode_with_symbol(body, &[], len)).collect();
+        let mut parity: Vec<&mut [u8]> = datagrams
+            .iter_mut()
+            .map(|d| {
+                let start = d.len() - len;
+                &mut d[start..]
+            })
+            .collect();
+        codec::encode_parity(sources, &mut parity, &mut self.scratch)
+            .expect("senders keep every block within 1 <= k < k + m <= 256");
+        datagrams
+    }
+
+    /// Numbers and queues a datagram built by this outbox.
+    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) {
+        if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
+            number.copy_from_slice(&self.packet_number.to_be_bytes());
+        }
+        self.packet_number = self.packet_number.wrapping_add(1);
+        self.bytes += datagram.len() as u64;
+        self.transmits.push_back(Transmit { datagram });
+    }
+
+    /// The next datagram, in order.
+    pub(crate) fn pop(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+}

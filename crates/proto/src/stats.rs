@@ -1,0 +1,50 @@
+//! Receive-side counters, shared by every receiver so the JS `stats()` has one shape.
+
+/// What a receiver has seen. Every datagram handed in is counted in `received` and in exactly
+/// one of `accepted`, `duplicate`, `malformed`, `foreign`, `redundant`, `late`, `ignored`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams handed to `handle_datagram`.
+    pub received: u64,
+    /// Bytes in those datagrams, headers included.
+    pub bytes_received: u64,
+    /// Datagrams whose symbol was new and consistent, and was stored in its block.
+    pub accepted: u64,
+    /// Payloads handed out by `poll_delivery` (queued for it).
+    pub delivered: u64,
+    /// Bytes in those payloads.
+    pub bytes_delivered: u64,
+    /// Of `delivered`, the payloads rebuilt from repair symbols.
+    pub recovered: u64,
+    /// Datagrams carrying a symbol already held or already delivered.
+    pub duplicate: u64,
+    /// Datagrams that failed to parse or contradicted what their block had already declared.
+    pub malformed: u64,
+    /// Rebuilt sources that decoded to an invalid unit (bad length or non-zero padding): the
+    /// block held forged or corrupted symbols. Counts payloads, not datagrams.
+    pub corrupt: u64,
+    /// Well-formed datagrams for another connection id.
+    pub foreign: u64,
+    /// Datagrams for a block already complete: repair symbols it turned out not to need (or
+    /// fragments of a seed batch already decoded).
+    pub redundant: u64,
+    /// Datagrams for a block already expired or evicted.
+    pub late: u64,
+    /// Well-formed control datagrams this receiver has no use for.
+    pub ignored: u64,
+    /// Blocks dropped at their deadline before they were known complete (a block whose
+    /// repair symbols were all lost cannot be known complete, even with every source in).
+    pub expired_blocks: u64,
+    /// Blocks dropped early to stay within the blocks-in-flight or memory cap.
+    pub evicted_blocks: u64,
+    /// Source payloads known to have been sent but never delivered when their block was
+    /// dropped (expired or evicted). Blocks of which nothing arrived are invisible here.
+    pub lost: u64,
+}
+
+impl Stats {
+    /// The sum of the exclusive fates of a datagram; always equals `received`.
+    pub fn accounted(&self) -> u64 {
+        self.accepted + self.duplicate + self.malformed + self.foreign + self.redundant + self.late + self.ignored
+    }
+}

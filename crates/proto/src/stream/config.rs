@@ -1,0 +1,85 @@
+//! Stream-mode settings and their defaults.
+
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::stream::redundancy::Redundancy;
+use crate::wire::unit::UNIT_PREFIX;
+use crate::wire::v1::REPAIR_OVERHEAD;
+
+/// The largest payload stream mode sends: a REPAIR of a block holding it must still fit one
+/// IPv4 UDP datagram (65,507 bytes).
+pub const MAX_PAYLOAD: usize = 65_507 - REPAIR_OVERHEAD - UNIT_PREFIX;
+
+/// How a [`Sender`](crate::stream::Sender) builds blocks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SenderConfig {
+    /// Written into every packet; receivers demultiplex on it.
+    pub connection_id: u32,
+    /// Block shape and repair overhead.
+    pub redundancy: Redundancy,
+    /// A block still short of k sources this long after its first one closes anyway, so a
+    /// slow stream's repairs are never held back. Keep it well under the latency budget.
+    pub block_time: Duration,
+    /// The id of the first block; later ones count up, wrapping.
+    pub first_block: u32,
+    /// Payloads above this are refused; at most [`MAX_PAYLOAD`]. Set it to the path MTU minus
+    /// the IP/UDP headers and [`REPAIR_OVERHEAD`] + 2 to avoid IP fragmentation.
+    pub max_payload: usize,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        SenderConfig {
+            connection_id: 0,
+            redundancy: Redundancy::Ratio { k: 10, ratio: 0.25 },
+            block_time: Duration::from_millis(5),
+            first_block: 0,
+            max_payload: MAX_PAYLOAD,
+        }
+    }
+}
+
+impl SenderConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_payload > MAX_PAYLOAD {
+            return Err(ConfigError::out_of_range("max_payload", "at most 65487", self.max_payload));
+        }
+        Ok(())
+    }
+}
+
+/// How a [`Receiver`](crate::stream::Receiver) bounds what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiverConfig {
+    /// Accept only this connection id (others count as `foreign`); `None` accepts any, for
+    /// callers that demultiplex before the receiver.
+    pub connection_id: Option<u32>,
+    /// Blocks in flight at most; the oldest is evicted to admit a new one. At least 1.
+    pub max_blocks: usize,
+    /// How long after its first symbol arrives a block may still be completed; then its
+    /// missing sources are counted lost and its stragglers late.
+    pub block_deadline: Duration,
+    /// Symbol bytes held across all blocks at most; the oldest blocks are evicted past it.
+    pub max_buffered_bytes: usize,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        ReceiverConfig {
+            connection_id: None,
+            max_blocks: 256,
+            block_deadline: Duration::from_millis(200),
+            max_buffered_bytes: 64 << 20,
+        }
+    }
+}
+
+impl ReceiverConfig {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_blocks == 0 {
+            return Err(ConfigError::out_of_range("max_blocks", "at least 1", self.max_blocks));
+        }
+        Ok(())
+    }
+}

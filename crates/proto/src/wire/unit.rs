@@ -1,0 +1,110 @@
+//! The FEC-protected form of a source datagram: `[len u16][payload][zero padding]`.
+//!
+//! Symbols of one block must be equally long, but datagrams are not. Carrying the true length
+//! inside the protected bytes means a symbol rebuilt from repair data says how much of itself
+//! is payload, so a recovered datagram comes back exact. On the wire a DATA packet carries
+//! its unit without padding; the padding up to the block's symbol length is implicit zeros.
+
+use crate::error::WireError;
+use crate::wire::reader::Reader;
+
+/// Bytes of the length prefix.
+pub const UNIT_PREFIX: usize = 2;
+
+/// The largest payload a unit can describe.
+pub const MAX_UNIT_PAYLOAD: usize = u16::MAX as usize;
+
+/// A validated unit, borrowed from a datagram or a recovery buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unit<'a> {
+    bytes: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Unit<'a> {
+    /// Parses a unit that may carry zero padding after its payload (a rebuilt symbol).
+    /// Non-zero padding means the symbols it was rebuilt from were inconsistent.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
+        let mut reader = Reader::new(bytes);
+        let len = usize::from(reader.u16("unit length")?);
+        let body = reader.rest();
+        if len > body.len() {
+            return Err(WireError::LengthMismatch { field: "unit length", declared: len, actual: body.len() });
+        }
+        if body[len..].iter().any(|&b| b != 0) {
+            return Err(WireError::NonZeroPadding { len });
+        }
+        Ok(Unit { bytes, len })
+    }
+
+    /// Parses a unit with no padding, as a DATA packet carries it.
+    pub fn parse_exact(bytes: &'a [u8]) -> Result<Self, WireError> {
+        let unit = Unit::parse(bytes)?;
+        if unit.bytes.len() != UNIT_PREFIX + unit.len {
+            return Err(WireError::LengthMismatch {
+                field: "unit length",
+                declared: unit.len,
+                actual: unit.bytes.len() - UNIT_PREFIX,
+            });
+        }
+        Ok(unit)
+    }
+
+    /// The datagram as the sender passed it.
+    pub fn payload(&self) -> &'a [u8] {
+        &self.bytes[UNIT_PREFIX..UNIT_PREFIX + self.len]
+    }
+
+    /// The whole unit, prefix and any padding included: what the code protects.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+/// An unpadded unit a sender framed from a payload, owning its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedUnit(Vec<u8>);
+
+impl OwnedUnit {
+    /// Frames `payload`; `None` if it is longer than [`MAX_UNIT_PAYLOAD`].
+    pub fn frame(payload: &[u8]) -> Option<Self> {
+        let len = u16::try_from(payload.len()).ok()?;
+        let mut unit = Vec::with_capacity(UNIT_PREFIX + payload.len());
+        unit.extend_from_slice(&len.to_be_bytes());
+        unit.extend_from_slice(payload);
+        Some(OwnedUnit(unit))
+    }
+
+    /// The unit, to put in a DATA packet.
+    pub fn as_unit(&self) -> Unit<'_> {
+        Unit { bytes: &self.0, len: self.0.len() - UNIT_PREFIX }
+    }
+
+    /// The unit's bytes, prefix included: the source symbol before padding.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_then_parse_round_trips_and_padding_is_checked() {
+        let owned = OwnedUnit::frame(b"abc").unwrap();
+        let framed = owned.as_bytes();
+        assert_eq!(framed, [0, 3, b'a', b'b', b'c']);
+        assert_eq!(Unit::parse_exact(framed), Ok(owned.as_unit()));
+        let mut padded = framed.to_vec();
+        padded.extend_from_slice(&[0, 0]);
+        assert_eq!(Unit::parse(&padded).unwrap().payload(), b"abc");
+        assert!(matches!(Unit::parse_exact(&padded), Err(WireError::LengthMismatch { .. })));
+        padded[6] = 1;
+        assert_eq!(Unit::parse(&padded), Err(WireError::NonZeroPadding { len: 3 }));
+        assert!(matches!(Unit::parse(&[0, 9, 1]), Err(WireError::LengthMismatch { .. })));
+        assert!(matches!(Unit::parse(&[0]), Err(WireError::Truncated { .. })));
+        assert!(OwnedUnit::frame(&vec![0; MAX_UNIT_PAYLOAD + 1]).is_none());
+        assert_eq!(OwnedUnit::frame(b"").unwrap().as_unit().payload(), b"");
+    }
+}

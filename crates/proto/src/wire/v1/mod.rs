@@ -1,0 +1,192 @@
+//! The native wire format, version 1. `docs/PROTOCOL.md` has the byte diagrams; in short,
+//! every packet starts with an 11-byte header:
+//!
+//! ```text
+//! +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+//! | 0xA1   | type   | flags  |          connection id (u32)      |        packet number (u32)        |
+//! +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+//! ```
+//!
+//! and a body whose layout the type selects ([`Body`]): DATA and REPAIR carry stream-mode
+//! symbols, FRAME frame-mode ones, the rest are control. All integers are big-endian.
+
+mod control;
+mod frame;
+mod symbol;
+
+pub use control::{Close, Echo, Feedback, Nack, NackRange, MAX_NACK_RANGES};
+pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
+pub use symbol::{Data, Repair, DATA_OVERHEAD, REPAIR_OVERHEAD};
+
+use crate::error::WireError;
+use crate::wire::reader::Reader;
+
+/// The first byte: magic in the high nibble, version in the low one. A single byte keeps the
+/// header compact; together with the connection id it makes stray traffic fail fast.
+pub const MAGIC_VERSION: u8 = MAGIC | VERSION;
+/// The magic nibble.
+pub const MAGIC: u8 = 0xA0;
+/// The version this module speaks.
+pub const VERSION: u8 = 1;
+/// Bytes in the common header.
+pub const HEADER_LEN: usize = 11;
+/// Where the packet number sits in the header, for senders that number packets as they
+/// queue them rather than as they build them.
+pub(crate) const PACKET_NUMBER_AT: usize = 7;
+
+/// The packet types of v1, the second header byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// A source symbol: one application datagram, sent as-is.
+    Data = 0x01,
+    /// A repair symbol of a closed block.
+    Repair = 0x02,
+    /// Symbols the receiver asks to have retransmitted.
+    Nack = 0x03,
+    /// Receiver counters, for adaptive redundancy.
+    Feedback = 0x04,
+    /// A round-trip probe.
+    Ping = 0x05,
+    /// The answer to a ping.
+    Pong = 0x06,
+    /// The end of the connection.
+    Close = 0x07,
+    /// A symbol of a frame: a message larger than one datagram.
+    Frame = 0x08,
+}
+
+impl TryFrom<u8> for PacketType {
+    type Error = WireError;
+
+    fn try_from(byte: u8) -> Result<Self, WireError> {
+        Ok(match byte {
+            0x01 => PacketType::Data,
+            0x02 => PacketType::Repair,
+            0x03 => PacketType::Nack,
+            0x04 => PacketType::Feedback,
+            0x05 => PacketType::Ping,
+            0x06 => PacketType::Pong,
+            0x07 => PacketType::Close,
+            0x08 => PacketType::Frame,
+            got => return Err(WireError::UnknownType { got }),
+        })
+    }
+}
+
+/// The header fields every packet carries besides its type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// No flag is defined yet: senders write 0, receivers ignore the byte, so a later minor
+    /// revision can use it without a version bump.
+    pub flags: u8,
+    /// Chosen by the sender per connection; lets one socket demultiplex many peers and drops
+    /// stray traffic cheaply.
+    pub connection_id: u32,
+    /// Counts every packet of the connection, of any type, wrapping at 2^32; for loss and
+    /// reordering measurement and NACK bookkeeping.
+    pub packet_number: u32,
+}
+
+/// A type-specific body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// See [`Data`].
+    Data(Data<'a>),
+    /// See [`Repair`].
+    Repair(Repair<'a>),
+    /// See [`Nack`].
+    Nack(Nack),
+    /// See [`Feedback`].
+    Feedback(Feedback),
+    /// A round-trip probe; see [`Echo`].
+    Ping(Echo),
+    /// The answer to a PING, echoing its token; see [`Echo`].
+    Pong(Echo),
+    /// See [`Close`].
+    Close(Close),
+    /// See [`Frame`].
+    Frame(Frame<'a>),
+}
+
+impl Body<'_> {
+    /// The type byte this body is sent with.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Body::Data(_) => PacketType::Data,
+            Body::Repair(_) => PacketType::Repair,
+            Body::Nack(_) => PacketType::Nack,
+            Body::Feedback(_) => PacketType::Feedback,
+            Body::Ping(_) => PacketType::Ping,
+            Body::Pong(_) => PacketType::Pong,
+            Body::Close(_) => PacketType::Close,
+            Body::Frame(_) => PacketType::Frame,
+        }
+    }
+}
+
+/// A v1 packet, borrowing its variable-length parts from the datagram it was parsed from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// The common header.
+    pub header: Header,
+    /// The body.
+    pub body: Body<'a>,
+}
+
+impl<'a> Packet<'a> {
+    /// Parses one datagram. Total: every input gives a packet or a typed error. A packet that
+    /// parses re-encodes to the same bytes.
+    pub fn parse(datagram: &'a [u8]) -> Result<Self, WireError> {
+        let mut reader = Reader::new(datagram);
+        let magic_version = reader.u8("magic/version")?;
+        if magic_version & 0xF0 != MAGIC {
+            return Err(WireError::BadMagic { got: magic_version });
+        }
+        if magic_version & 0x0F != VERSION {
+            return Err(WireError::UnsupportedVersion { got: magic_version & 0x0F });
+        }
+        let kind = PacketType::try_from(reader.u8("packet type")?)?;
+        let header = Header {
+            flags: reader.u8("flags")?,
+            connection_id: reader.u32("connection id")?,
+            packet_number: reader.u32("packet number")?,
+        };
+        let body = match kind {
+            PacketType::Data => Body::Data(Data::parse(&mut reader)?),
+            PacketType::Repair => Body::Repair(Repair::parse(&mut reader)?),
+            PacketType::Nack => Body::Nack(Nack::parse(&mut reader)?),
+            PacketType::Feedback => Body::Feedback(Feedback::parse(&mut reader)?),
+            PacketType::Ping => Body::Ping(Echo::parse(&mut reader)?),
+            PacketType::Pong => Body::Pong(Echo::parse(&mut reader)?),
+            PacketType::Close => Body::Close(Close::parse(&mut reader)?),
+            PacketType::Frame => Body::Frame(Frame::parse(&mut reader)?),
+        };
+        reader.finish()?;
+        Ok(Packet { header, body })
+    }
+
+    /// Appends the datagram to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let h = &self.header;
+        out.extend_from_slice(&[MAGIC_VERSION, self.body.packet_type() as u8, h.flags]);
+        out.extend_from_slice(&h.connection_id.to_be_bytes());
+        out.extend_from_slice(&h.packet_number.to_be_bytes());
+        match &self.body {
+            Body::Data(body) => body.encode(out),
+            Body::Repair(body) => body.encode(out),
+            Body::Nack(body) => body.encode(out),
+            Body::Feedback(body) => body.encode(out),
+            Body::Ping(body) | Body::Pong(body) => body.encode(out),
+            Body::Close(body) => body.encode(out),
+            Body::Frame(body) => body.encode(out),
+        }
+    }
+
+    /// The datagram as a new buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}

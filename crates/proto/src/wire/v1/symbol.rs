@@ -1,0 +1,92 @@
+//! DATA and REPAIR: the symbols of a block.
+//!
+//! A DATA packet names only its block and index: it leaves the sender the moment the
+//! application sends, before the sender knows how many sources the block will end up with
+//! (the time bound may close it early). The block's shape (k, m) is final only at close, so
+//! it travels in the REPAIR packets, as source and repair payload ids do in RFC 8681.
+
+use crate::error::WireError;
+use crate::wire::reader::Reader;
+use crate::wire::unit::{Unit, UNIT_PREFIX};
+use crate::wire::v1::HEADER_LEN;
+
+/// Bytes a DATA packet adds to its payload: header, block id, index, unit length.
+pub const DATA_OVERHEAD: usize = HEADER_LEN + 5 + UNIT_PREFIX;
+/// Bytes a REPAIR packet adds to its symbol: header, block id, index, k, m.
+pub const REPAIR_OVERHEAD: usize = HEADER_LEN + 7;
+
+/// The largest n of GF(2^8) Reed-Solomon.
+const MAX_SYMBOLS: usize = fec::MAX_SHARDS;
+
+/// A source symbol: block id u32, index u8, then the unprotected unit `[len u16][payload]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Data<'a> {
+    /// The block, numbered by the sender from its first block on, wrapping.
+    pub block: u32,
+    /// The source index within the block, `0..k`.
+    pub index: u8,
+    /// The datagram, framed with its length; padding is implicit.
+    pub unit: Unit<'a>,
+}
+
+impl<'a> Data<'a> {
+    pub(crate) fn parse(reader: &mut Reader<'a>) -> Result<Self, WireError> {
+        let block = reader.u32("block id")?;
+        let index = reader.u8("symbol index")?;
+        let unit = Unit::parse_exact(reader.rest())?;
+        Ok(Data { block, index, unit })
+    }
+
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.block.to_be_bytes());
+        out.push(self.index);
+        out.extend_from_slice(self.unit.as_bytes());
+    }
+}
+
+/// A repair symbol: block id u32, index u8, k u8, m u8, then the symbol (as long as the
+/// block's longest unit).
+///
+/// The symbol goes last, so encoding a `Repair` with an empty symbol yields the prefix a
+/// sender can extend and fill in place with parity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repair<'a> {
+    /// The block.
+    pub block: u32,
+    /// The symbol index, `k..k + m` (indices `0..k` are the block's DATA).
+    pub index: u8,
+    /// Source symbols in the block, at least 1.
+    pub k: u8,
+    /// Repair symbols in the block, at least 1, with `k + m <= 256`.
+    pub m: u8,
+    /// The parity bytes.
+    pub symbol: &'a [u8],
+}
+
+impl<'a> Repair<'a> {
+    pub(crate) fn parse(reader: &mut Reader<'a>) -> Result<Self, WireError> {
+        let block = reader.u32("block id")?;
+        let index = reader.u8("symbol index")?;
+        let k = reader.u8("k")?;
+        let m = reader.u8("m")?;
+        let (start, end) = (usize::from(k), usize::from(k) + usize::from(m));
+        if k == 0 || m == 0 || end > MAX_SYMBOLS {
+            return Err(WireError::InvalidShape { k: start, n: end });
+        }
+        if !(start..end).contains(&usize::from(index)) {
+            return Err(WireError::IndexOutOfRange { index: usize::from(index), start, end });
+        }
+        let symbol = reader.rest();
+        // Every unit holds at least its length prefix, so a shorter symbol protects nothing.
+        if symbol.len() < UNIT_PREFIX {
+            return Err(WireError::InvalidField { field: "repair symbol length", value: symbol.len() as u64 });
+        }
+        Ok(Repair { block, index, k, m, symbol })
+    }
+
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.block.to_be_bytes());
+        out.extend_from_slice(&[self.index, self.k, self.m]);
+        out.extend_from_slice(self.symbol);
+    }
+}
