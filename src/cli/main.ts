@@ -15,6 +15,8 @@ export interface Command {
 // pulls in the native binding.
 const commands: Record<string, () => Promise<Command>> = {
   proxy: () => import('./commands/proxy.js'),
+  send: () => import('./commands/send.js'),
+  recv: () => import('./commands/recv.js'),
 };
 
 const names = Object.keys(commands);

@@ -111,10 +111,11 @@ impl IoLoop {
                 self.endpoint.handle_timeout(now);
             }
             self.collect_deliveries();
-            self.ring();
             self.collect_transmits();
             self.send_pending();
+            // Published before ringing, so a callback that reads stats() sees its batch counted.
             self.stats.publish(&self.endpoint.stats(), &self.io);
+            self.ring();
             if self.closing && self.outgoing.is_empty() && self.paused.is_none() {
                 return;
             }

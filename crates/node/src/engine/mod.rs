@@ -80,11 +80,15 @@ impl Engine {
         if self.running.is_some() {
             return Err(args::throw(&env, false, "the socket is already bound".into()));
         }
-        let deliver = self.deliver.take().ok_or_else(|| args::throw(&env, false, "the socket is closed".into()))?;
+        if self.deliver.is_none() {
+            return Err(args::throw(&env, false, "the socket is closed".into()));
+        }
         let address = peers::parse(&host, port).map_err(|message| args::throw(&env, true, message))?;
         let socket = socket::open(address, self.options.socket_buffer_bytes)
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let local = socket.local_addr()?;
+        // Taken only now, so a failed bind leaves the engine usable for another try.
+        let deliver = self.deliver.take().expect("checked above");
         let (commands, inbox) = mpsc::channel();
         let io = io_loop::IoLoop::new(socket, &self.options, inbox, deliver, self.stats.clone())
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;

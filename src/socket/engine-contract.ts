@@ -1,0 +1,71 @@
+import { native } from '../native.js';
+import type { EngineCounters } from './stats.js';
+
+/**
+ * What the native `Engine` (crates/node/src/engine) takes and gives, declared here so the
+ * socket compiles against the contract whichever binding build is on disk. Field names are the
+ * camelCase napi-rs derives from the Rust structs.
+ */
+
+/** Options of the native engine; every field optional, the engine checks them again. */
+export interface EngineOptions {
+  format?: 'v1' | 'seed';
+  k?: number;
+  n?: number;
+  redundancy?: number;
+  blockTimeMs?: number;
+  latencyMs?: number;
+  maxPeers?: number;
+  maxBlocksPerPeer?: number;
+  socketBufferBytes?: number;
+}
+
+/** An address the engine reports (bound socket or new sender). */
+export interface EngineAddress {
+  address: string;
+  port: number;
+  family: string;
+}
+
+/** A sender seen for the first time in a batch; ids only increase. */
+export interface EngineNewPeer extends EngineAddress {
+  id: number;
+}
+
+/** Delivered messages, back to back in `slab`; message i is the next `lengths[i]` bytes. */
+export interface DeliveryBatch {
+  slab: Buffer;
+  lengths: Uint32Array;
+  /** Sender id of each message (an id space of its own, not the ids `peer()` returns). */
+  peers: Uint32Array;
+  newPeers: EngineNewPeer[];
+}
+
+/** The engine's counters, as the native side names them (an older engine may lack some). */
+export type EngineStats = Partial<EngineCounters>;
+
+/** The native engine: a UDP socket owned by a Rust I/O thread. */
+export interface Engine {
+  bind(host: string, port: number): EngineAddress;
+  peer(host: string, port: number): number;
+  send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array): void;
+  stats(): EngineStats;
+  close(): void;
+}
+
+/** How the engine is constructed. */
+export type EngineConstructor = new (options: EngineOptions, onBatch: (batch: DeliveryBatch) => void) => Engine;
+
+/**
+ * The native `Engine` class.
+ * @throws Error when the loaded binding has none (an addon built before the engine existed)
+ */
+export function engineClass(): EngineConstructor {
+  // Typed through the generated binding, so tsc flags a native signature that drifts from this
+  // contract; still checked at run time for an addon built before the engine existed.
+  const Engine: EngineConstructor | undefined = native.Engine;
+  if (typeof Engine !== 'function') {
+    throw new Error('the native addon has no Engine; rebuild it with `npm run build`');
+  }
+  return Engine;
+}

@@ -1,0 +1,151 @@
+import type { EngineOptions } from './engine-contract.js';
+import { integerIn, invalidType, invalidValue, numberAbove, oneOf, outOfRange, unknownOption } from './validate.js';
+
+/** The wire format: `v1` (ours) or `seed` (seed 000's `>IBBBH` header with zfec fragments). */
+export type WireFormat = 'v1' | 'seed';
+
+/** The protection settings an endpoint URL can carry (see `parseEndpointUrl`). */
+export interface ProtectionOptions {
+  /** Wire format (default 'v1'). */
+  compat?: WireFormat;
+  /**
+   * Source symbols per block (v1) or fragments per message (seed); integer, default 16.
+   * v1: 1 to 255; seed: 1 to 255.
+   */
+  k?: number;
+  /**
+   * Symbols per full block, sources and repairs: a fixed shape. v1: k+1 to 256; seed: k to 255.
+   * Give `n` or `redundancy`, not both.
+   */
+  n?: number;
+  /**
+   * Repair symbols per source symbol, e.g. 0.25 (the default): a block of k sources gets
+   * ceil(k * redundancy) repairs. Above 0; the full block must fit the format's shape limit.
+   */
+  redundancy?: number;
+  /** Receive latency budget in ms: a block older than this is given up (default 120, at most 60000). */
+  latency?: number;
+  /** A block closes this many ms after its first symbol even if short of k (v1; default 5, below latency). */
+  blockTime?: number;
+}
+
+/** Options of {@link createSocket}. */
+export interface SocketOptions extends ProtectionOptions {
+  /** Address family of the socket, as in node:dgram. */
+  type: 'udp4' | 'udp6';
+  /** Senders tracked at once; the least recently active is dropped past it (default 1024). */
+  maxPeers?: number;
+  /** Blocks in flight per sender at the receiver (default 256). */
+  maxBlocksPerPeer?: number;
+  /** SO_SNDBUF / SO_RCVBUF to ask the kernel for, bytes (default 4 MiB; the kernel may cap it). */
+  socketBufferBytes?: number;
+  /**
+   * Messages an async iterator of the socket holds for a slow consumer (default 4096); past
+   * it new messages are dropped for that iterator and counted in `stats().iteratorDropped`.
+   * Each held message keeps its delivery batch's memory alive.
+   */
+  iteratorBuffer?: number;
+}
+
+/** Validated options: what the engine gets and what the socket keeps for itself. */
+export interface ResolvedOptions {
+  type: 'udp4' | 'udp6';
+  engine: EngineOptions;
+  iteratorBuffer: number;
+}
+
+const ACCEPTED_KEYS = [
+  'type',
+  'compat',
+  'k',
+  'n',
+  'redundancy',
+  'latency',
+  'blockTime',
+  'maxPeers',
+  'maxBlocksPerPeer',
+  'socketBufferBytes',
+  'iteratorBuffer',
+] as const satisfies ReadonlyArray<keyof SocketOptions>;
+
+const DEFAULT_K = 16;
+const DEFAULT_REDUNDANCY = 0.25;
+const DEFAULT_LATENCY_MS = 120;
+const DEFAULT_BLOCK_TIME_MS = 5;
+const MAX_MS = 60_000;
+
+/** Largest block per format: v1 codes up to 256 symbols; seed's n is one header byte. */
+const MAX_SYMBOLS: Record<WireFormat, number> = { v1: 256, seed: 255 };
+
+/** Repairs for a full block of k sources, rounded as the engine does (ratio in parts per million). */
+export function repairsFor(k: number, redundancy: number): number {
+  const ppm = Math.round(redundancy * 1e6);
+  return Math.max(1, Math.ceil((k * ppm) / 1e6));
+}
+
+function checkShape(o: SocketOptions, format: WireFormat, engine: EngineOptions): void {
+  const maxN = MAX_SYMBOLS[format];
+  // k < n <= 256 in v1, k <= n <= 255 in seed: at most 255 either way.
+  const k = o.k === undefined ? DEFAULT_K : integerIn(o.k, 'k', 1, 255);
+  if (o.n !== undefined && o.redundancy !== undefined) {
+    throw invalidValue('redundancy', 'left out when n is given (n fixes the shape)', o.redundancy);
+  }
+  if (o.k !== undefined) engine.k = k;
+  if (o.n !== undefined) {
+    // v1 needs at least one repair per block; the seed format may send k of k (no parity).
+    engine.n = integerIn(o.n, 'n', format === 'v1' ? k + 1 : k, maxN);
+    return;
+  }
+  const redundancy = o.redundancy === undefined ? DEFAULT_REDUNDANCY : numberAbove(o.redundancy, 'redundancy', 0, 255);
+  const n = k + repairsFor(k, redundancy);
+  if (n > maxN) {
+    throw outOfRange('redundancy', `small enough that k + ceil(k * redundancy) <= ${maxN} (k is ${k})`, o.redundancy);
+  }
+  // The engine takes a ratio in v1; the seed format only knows fixed shapes.
+  if (format === 'seed') engine.n = n;
+  else if (o.redundancy !== undefined) engine.redundancy = redundancy;
+}
+
+function checkTiming(o: SocketOptions, format: WireFormat, engine: EngineOptions): void {
+  const latency = o.latency === undefined ? DEFAULT_LATENCY_MS : numberAbove(o.latency, 'latency', 0, MAX_MS, ' ms');
+  if (o.latency !== undefined) engine.latencyMs = latency;
+  if (o.blockTime === undefined) {
+    if (format === 'v1' && DEFAULT_BLOCK_TIME_MS >= latency) engine.blockTimeMs = latency / 2;
+    return;
+  }
+  const blockTime = numberAbove(o.blockTime, 'blockTime', 0, MAX_MS, ' ms');
+  if (blockTime >= latency) {
+    throw outOfRange('blockTime', `below latency (${latency} ms) so a closed block can still be repaired`, blockTime);
+  }
+  engine.blockTimeMs = blockTime;
+}
+
+/**
+ * Checks {@link SocketOptions} up front, so a mistake is reported where it was made.
+ * @throws TypeError for an unknown option or a value of the wrong kind, RangeError for a value
+ *   out of range; each names the option and what it accepts
+ */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (typeof options === 'string') options = { type: options };
+  if (typeof options !== 'object' || options === null) {
+    throw invalidType('options', "an object like { type: 'udp4' }", options);
+  }
+  const o = options as SocketOptions;
+  for (const key of Object.keys(o)) {
+    if (!(ACCEPTED_KEYS as readonly string[]).includes(key)) throw unknownOption(key, ACCEPTED_KEYS);
+  }
+  const type = oneOf(o.type, 'type', ['udp4', 'udp6'] as const);
+  const format = o.compat === undefined ? 'v1' : oneOf(o.compat, 'compat', ['v1', 'seed'] as const);
+  const engine: EngineOptions = { format };
+  checkShape(o, format, engine);
+  checkTiming(o, format, engine);
+  if (o.maxPeers !== undefined) engine.maxPeers = integerIn(o.maxPeers, 'maxPeers', 1, 65_536);
+  if (o.maxBlocksPerPeer !== undefined) {
+    engine.maxBlocksPerPeer = integerIn(o.maxBlocksPerPeer, 'maxBlocksPerPeer', 1, 65_536);
+  }
+  if (o.socketBufferBytes !== undefined) {
+    engine.socketBufferBytes = integerIn(o.socketBufferBytes, 'socketBufferBytes', 1024, 0x7fff_ffff);
+  }
+  const iteratorBuffer = o.iteratorBuffer === undefined ? 4096 : integerIn(o.iteratorBuffer, 'iteratorBuffer', 1, 1_000_000);
+  return { type, engine, iteratorBuffer };
+}

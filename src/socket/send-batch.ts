@@ -1,0 +1,65 @@
+import { Buffer } from 'node:buffer';
+
+/** Called once a message is handed to the engine (`error` null, `bytes` its length), or failed. */
+export type SendCallback = (error: Error | null, bytes: number) => void;
+
+/** The arguments of one `Engine.send` call, and who to tell once it is made. */
+export interface PackedBatch {
+  slab: Uint8Array;
+  lengths: Uint32Array;
+  peers: Uint32Array;
+  callbacks: Array<{ cb: SendCallback; bytes: number }>;
+}
+
+/** Initial slab size; it doubles as needed and starts the next turn at the last turn's size. */
+const INITIAL_SLAB = 16 * 1024;
+
+/**
+ * Messages sent during one event-loop turn, packed into a single slab so the engine is called
+ * once per turn rather than once per message. Each message is copied in when it is sent, so the
+ * caller may reuse its buffer at once (as with node:dgram, where sends are copied out).
+ */
+export class SendBatch {
+  #slab = Buffer.allocUnsafe(INITIAL_SLAB);
+  #used = 0;
+  #lengths: number[] = [];
+  #peers: number[] = [];
+  #callbacks: Array<{ cb: SendCallback; bytes: number }> = [];
+
+  /** Messages waiting. */
+  get size(): number {
+    return this.#lengths.length;
+  }
+
+  /** Copies in a message of `bytes` bytes (a string is written as UTF-8). */
+  push(message: Uint8Array | string, bytes: number, peer: number, cb: SendCallback | undefined): void {
+    if (this.#used + bytes > this.#slab.byteLength) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#slab.byteLength, this.#used + bytes));
+      this.#slab.copy(grown, 0, 0, this.#used);
+      this.#slab = grown;
+    }
+    if (typeof message === 'string') this.#slab.write(message, this.#used, 'utf8');
+    else this.#slab.set(message, this.#used);
+    this.#used += bytes;
+    this.#lengths.push(bytes);
+    this.#peers.push(peer);
+    if (cb) this.#callbacks.push({ cb, bytes });
+  }
+
+  /** Hands over what is waiting as one slab and starts an empty batch. */
+  take(): PackedBatch {
+    const packed: PackedBatch = {
+      slab: this.#slab.subarray(0, this.#used),
+      lengths: Uint32Array.from(this.#lengths),
+      peers: Uint32Array.from(this.#peers),
+      callbacks: this.#callbacks,
+    };
+    // A fresh slab: the engine may still read the old one (the contract does not promise a copy).
+    this.#slab = Buffer.allocUnsafe(Math.max(INITIAL_SLAB, this.#used));
+    this.#used = 0;
+    this.#lengths = [];
+    this.#peers = [];
+    this.#callbacks = [];
+    return packed;
+  }
+}

@@ -1,0 +1,299 @@
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { engineClass, type DeliveryBatch, type Engine, type EngineConstructor, type EngineStats } from './engine-contract.js';
+import { alreadyBound, notRunning, systemError, type SocketError } from './errors.js';
+import { MessageQueue, type Delivery } from './message-queue.js';
+import { resolveOptions, type ResolvedOptions, type SocketOptions } from './options.js';
+import { Destinations, Senders, toPeerAddress, type PeerAddress, type RemoteInfo } from './peers.js';
+import { HostResolver } from './resolve.js';
+import { SendBatch, type SendCallback } from './send-batch.js';
+import { mergeStats, type LocalCounters, type SocketStats } from './stats.js';
+import { integerIn, invalidType } from './validate.js';
+
+/** The events of a {@link PerfectSocket}, as in node:dgram. */
+export interface SocketEvents {
+  /** The socket is bound (after `bind`, or the first `send`). */
+  listening: [];
+  /** One delivered message; `msg` is a view into the batch it came in. */
+  message: [msg: Buffer, rinfo: RemoteInfo];
+  /** A socket failure: a bind that failed, or a send that failed and had no callback. */
+  error: [err: SocketError];
+  /** The socket is closed; no events follow. */
+  close: [];
+}
+
+/** What a {@link PerfectSocket} may be sent: bytes, or a string sent as UTF-8. */
+export type Message = Uint8Array | string;
+
+type State = 'unbound' | 'binding' | 'bound' | 'closed';
+
+/** The engine and the destination ids it handed out, which only it understands. */
+interface Native {
+  engine: Engine;
+  destinations: Destinations;
+}
+
+/**
+ * Rethrows a user callback's exception on the next tick: it still surfaces as an uncaught
+ * exception, but neither unwinds into the native caller nor stops the callbacks after it.
+ */
+function rethrowLater(err: unknown): void {
+  process.nextTick(() => {
+    throw err;
+  });
+}
+
+/**
+ * A UDP socket whose datagrams are protected by Reed-Solomon FEC, with node:dgram's shape:
+ * `bind`, `send(msg, port, address, cb)`, `'message'` events with rinfo, `address`, `close`;
+ * plus an async iterator of messages and {@link PerfectSocket.stats}.
+ *
+ * The protocol runs on a native I/O thread. JavaScript crosses into it once per event-loop
+ * turn, not once per message: sends made during a turn are packed into one slab and handed over
+ * together at its end, and received messages arrive in batches that are split into events here.
+ * Anything that arrives off the network is checked natively and counted in `stats()` if bad;
+ * it never surfaces as an exception. `'error'` is emitted only for socket failures (a bind that
+ * failed, a send that failed without a callback).
+ */
+export class PerfectSocket extends EventEmitter<SocketEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #Engine: EngineConstructor;
+  readonly #resolver: HostResolver;
+  readonly #senders = new Senders();
+  readonly #queues = new Set<MessageQueue>();
+  readonly #local: LocalCounters = { sendCalls: 0, iteratorDropped: 0 };
+  #state: State = 'unbound';
+  #native: Native | undefined;
+  #bound: PeerAddress | undefined;
+  #batch = new SendBatch();
+  #flushScheduled = false;
+  #finalStats: EngineStats | undefined;
+
+  /**
+   * @throws TypeError or RangeError for invalid options (see {@link SocketOptions})
+   * @throws Error when the native addon has no engine
+   */
+  constructor(options: SocketOptions | SocketOptions['type']) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#Engine = engineClass();
+    this.#resolver = new HostResolver(this.#options.type === 'udp6' ? 6 : 4);
+  }
+
+  /**
+   * Binds the socket; `'listening'` follows (and `cb`, which is added as its listener). A
+   * failure (e.g. EADDRINUSE) is emitted as `'error'` with the code set.
+   *
+   * @param port - 0 (the default) picks a free port
+   * @param address - numeric or a name; default all addresses (0.0.0.0, or :: for udp6)
+   * @throws Error (ERR_SOCKET_ALREADY_BOUND) if bound or binding; ERR_SOCKET_DGRAM_NOT_RUNNING
+   *   if closed; TypeError or RangeError for bad arguments
+   */
+  bind(port?: number | (() => void), address?: string | (() => void), cb?: () => void): this {
+    if (typeof port === 'function') [port, address, cb] = [undefined, undefined, port];
+    if (typeof address === 'function') [address, cb] = [undefined, address];
+    if (this.#state === 'closed') throw notRunning('bind');
+    if (this.#state !== 'unbound') throw alreadyBound();
+    const p = port === undefined ? 0 : integerIn(port, 'port', 0, 65_535);
+    if (address !== undefined && typeof address !== 'string') throw invalidType('address', 'a string', address);
+    if (cb !== undefined && typeof cb !== 'function') throw invalidType('callback', 'a function', cb);
+    const host = this.#resolver.resolve(address ?? (this.#options.type === 'udp6' ? '::' : '0.0.0.0'));
+    this.#native = { engine: new this.#Engine(this.#options.engine, this.#onBatch), destinations: new Destinations() };
+    this.#state = 'binding';
+    if (cb) this.once('listening', cb);
+    if (typeof host === 'string') this.#open(host, p);
+    else host.then((h) => this.#open(h, p), (err: unknown) => this.#bindFailed(systemError(err, 'getaddrinfo')));
+    return this;
+  }
+
+  /** The bound address. @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) unless bound */
+  address(): PeerAddress {
+    if (this.#state !== 'bound' || this.#bound === undefined) throw notRunning('address');
+    return { ...this.#bound };
+  }
+
+  /**
+   * Queues `msg` for `address`:`port`. Messages sent in one event-loop turn reach the engine
+   * together at its end; `cb` is called then (with the byte count), or with the error. An
+   * unbound socket is bound first, to a free port. A name is looked up once and remembered.
+   * A message too large for the format is refused by the engine and counted in `stats().refused`.
+   *
+   * @param address - default localhost (127.0.0.1, or ::1 for udp6)
+   * @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) if closed; TypeError or RangeError for bad arguments
+   */
+  send(msg: Message, port: number, address?: string | SendCallback, cb?: SendCallback): void {
+    if (typeof address === 'function') [address, cb] = [undefined, address];
+    if (this.#state === 'closed') throw notRunning('send');
+    if (typeof msg !== 'string' && !(msg instanceof Uint8Array)) {
+      throw invalidType('msg', 'a Buffer, Uint8Array or string', msg);
+    }
+    integerIn(port, 'port', 1, 65_535);
+    if (address !== undefined && typeof address !== 'string') throw invalidType('address', 'a string', address);
+    if (cb !== undefined && typeof cb !== 'function') throw invalidType('callback', 'a function', cb);
+    const host = this.#resolver.resolve(address ?? (this.#options.type === 'udp6' ? '::1' : '127.0.0.1'));
+    if (this.#state === 'unbound') this.bind();
+    const bytes = typeof msg === 'string' ? Buffer.byteLength(msg) : msg.byteLength;
+    if (typeof host === 'string') this.#enqueue(msg, bytes, host, port, cb);
+    else host.then((h) => this.#enqueue(msg, bytes, h, port, cb), (err: unknown) => this.#sendFailed(systemError(err, 'getaddrinfo'), cb));
+  }
+
+  /**
+   * Hands over what is queued, stops the I/O thread and closes the socket; `'close'` follows
+   * (and `cb`, added as its listener). Async iterators end after what they hold.
+   * @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) if already closed
+   */
+  close(cb?: () => void): this {
+    if (this.#state === 'closed') throw notRunning('close');
+    if (cb !== undefined && typeof cb !== 'function') throw invalidType('callback', 'a function', cb);
+    if (cb) this.once('close', cb);
+    if (this.#state === 'bound') this.#flush();
+    this.#state = 'closed';
+    if (this.#native) {
+      // After close: the I/O thread has stopped and published its last counters.
+      this.#native.engine.close();
+      this.#finalStats = this.#native.engine.stats();
+      this.#native = undefined;
+    }
+    this.#failWaiting(notRunning('send'));
+    for (const queue of this.#queues) queue.end();
+    process.nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  /** Counters of the protocol, the I/O thread and this object (see {@link SocketStats}). */
+  stats(): SocketStats {
+    return mergeStats(this.#native?.engine.stats() ?? this.#finalStats, this.#local);
+  }
+
+  /**
+   * Received messages as `{ msg, rinfo }`, from now until the socket closes. Each iterator holds
+   * at most `iteratorBuffer` messages (option, default 4096) for a slow consumer; past that new
+   * ones are dropped for it and counted in `stats().iteratorDropped`.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
+    const queue = new MessageQueue(
+      this.#options.iteratorBuffer,
+      () => this.#local.iteratorDropped++,
+      (q) => this.#queues.delete(q),
+    );
+    if (this.#state === 'closed') queue.end();
+    else this.#queues.add(queue);
+    return queue;
+  }
+
+  #open(host: string, port: number): void {
+    const native = this.#native;
+    if (this.#state !== 'binding' || native === undefined) return; // closed while looking up
+    try {
+      this.#bound = toPeerAddress(native.engine.bind(host, port));
+    } catch (err) {
+      this.#bindFailed(systemError(err, 'bind'));
+      return;
+    }
+    this.#state = 'bound';
+    if (this.#batch.size > 0) this.#scheduleFlush();
+    process.nextTick(() => this.emit('listening'));
+  }
+
+  #bindFailed(err: SocketError): void {
+    if (this.#state !== 'binding') return;
+    // A failed bind leaves the engine unusable; a later bind starts a fresh one.
+    this.#native?.engine.close();
+    this.#native = undefined;
+    this.#state = 'unbound';
+    this.#failWaiting(err);
+    process.nextTick(() => this.emit('error', err));
+  }
+
+  #enqueue(msg: Message, bytes: number, host: string, port: number, cb: SendCallback | undefined): void {
+    const native = this.#native;
+    if (native === undefined) {
+      this.#sendFailed(this.#state === 'closed' ? notRunning('send') : notRunning('send (bind failed)'), cb);
+      return;
+    }
+    let peer: number;
+    try {
+      peer = native.destinations.id(native.engine, host, port);
+    } catch (err) {
+      this.#sendFailed(err as SocketError, cb);
+      return;
+    }
+    this.#batch.push(msg, bytes, peer, cb);
+    this.#scheduleFlush();
+  }
+
+  #sendFailed(err: SocketError, cb: SendCallback | undefined): void {
+    if (cb) process.nextTick(() => cb(err, 0));
+    else process.nextTick(() => this.emit('error', err));
+  }
+
+  /** Fails the sends waiting for a bind that will not come (the bind's own error is emitted apart). */
+  #failWaiting(err: SocketError): void {
+    if (this.#batch.size === 0) return;
+    for (const { cb } of this.#batch.take().callbacks) process.nextTick(() => cb(err, 0));
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#state !== 'bound') return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flush);
+  }
+
+  /** One engine call for everything sent this turn. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const native = this.#native;
+    if (this.#state !== 'bound' || native === undefined || this.#batch.size === 0) return;
+    const { slab, lengths, peers, callbacks } = this.#batch.take();
+    this.#local.sendCalls++;
+    let error: SocketError | null = null;
+    try {
+      native.engine.send(slab, lengths, peers);
+    } catch (err) {
+      error = systemError(err, 'send');
+    }
+    for (const { cb, bytes } of callbacks) {
+      try {
+        cb(error, error ? 0 : bytes);
+      } catch (err) {
+        rethrowLater(err);
+      }
+    }
+    if (error && callbacks.length < lengths.length) this.emit('error', error);
+  };
+
+  /** Called by the engine, on this thread, with each batch of delivered messages. */
+  readonly #onBatch = (batch: DeliveryBatch): void => {
+    if (this.#state === 'closed') return;
+    this.#senders.learn(batch.newPeers);
+    if (this.#queues.size === 0 && this.listenerCount('message') === 0) return; // nobody to tell
+    const { slab, lengths, peers } = batch;
+    const unknown: PeerAddress = { address: '', family: this.#options.type === 'udp6' ? 'IPv6' : 'IPv4', port: 0 };
+    let offset = 0;
+    // A listener may close the socket mid-batch: re-read the state (TS would narrow it away).
+    for (let i = 0; i < lengths.length && (this.#state as State) !== 'closed'; i++) {
+      const size = lengths[i]!;
+      const msg = slab.subarray(offset, offset + size);
+      offset += size;
+      const from = this.#senders.get(peers[i]!) ?? unknown;
+      const rinfo: RemoteInfo = { address: from.address, family: from.family, port: from.port, size };
+      try {
+        this.emit('message', msg, rinfo);
+      } catch (err) {
+        rethrowLater(err);
+      }
+      for (const queue of this.#queues) queue.push({ msg, rinfo });
+    }
+  };
+}
+
+/**
+ * Creates a {@link PerfectSocket}, like node:dgram's `createSocket`.
+ * @example
+ * const s = createSocket({ type: 'udp4', redundancy: 0.25, latency: 120 })
+ * s.on('message', (msg, rinfo) => console.log(rinfo.address, msg.length))
+ * s.bind(5000)
+ */
+export function createSocket(options: SocketOptions | SocketOptions['type']): PerfectSocket {
+  return new PerfectSocket(options);
+}

@@ -1,0 +1,89 @@
+import { parseDuration, parseEndpoint, parseInteger, parseNumber, UsageError } from './cli/args.js';
+import { resolveOptions, type ProtectionOptions } from './socket/options.js';
+
+/** `udp`: plain datagrams; `psock`: protected by a {@link PerfectSocket}. */
+export type EndpointScheme = 'udp' | 'psock';
+
+/** An endpoint URL, parsed. */
+export interface EndpointUrl {
+  scheme: EndpointScheme;
+  /** IPv4 address, IPv6 address (without brackets) or a name; not resolved. */
+  host: string;
+  port: number;
+  /** The protection settings from the query (psock only; empty for udp). */
+  options: ProtectionOptions;
+}
+
+const SHAPE = 'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1';
+
+type Reader = (text: string, name: string) => ProtectionOptions;
+
+/** Query keys (lowercase) and how each value is read. */
+const KEYS: Record<string, Reader> = {
+  k: (t, name) => ({ k: parseInteger(t, name, { min: 1, max: 255 }) }),
+  n: (t, name) => ({ n: parseInteger(t, name, { min: 1, max: 256 }) }),
+  redundancy: (t, name) => ({
+    redundancy: t.endsWith('%') ? parseNumber(t.slice(0, -1), name, { max: 25_500 }) / 100 : parseNumber(t, name, { max: 255 }),
+  }),
+  latency: (t, name) => ({ latency: parseDuration(t, name, { max: 60_000 }) }),
+  blocktime: (t, name) => ({ blockTime: parseDuration(t, name, { max: 60_000 }) }),
+  compat: (t, name) => {
+    if (t !== 'seed' && t !== 'v1') throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: seed, v1`);
+    return { compat: t };
+  },
+};
+
+function readQuery(query: string): ProtectionOptions {
+  const options: ProtectionOptions = {};
+  const seen = new Set<string>();
+  for (const [rawKey, value] of new URLSearchParams(query)) {
+    const key = rawKey.toLowerCase();
+    const read = KEYS[key];
+    if (!Object.hasOwn(KEYS, key) || read === undefined) {
+      throw new UsageError(`unknown setting ${JSON.stringify(rawKey)}; accepted: ${Object.keys(KEYS).join(', ')}`);
+    }
+    if (seen.has(key)) throw new UsageError(`${key} is given twice; accepted: each setting once`);
+    seen.add(key);
+    Object.assign(options, read(value, key));
+  }
+  // The socket's own checks catch combinations (n with redundancy, n below k, blocktime >= latency).
+  try {
+    resolveOptions({ type: 'udp4', ...options });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return options;
+}
+
+/**
+ * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1`.
+ * HOST is an IPv4 address, a bracketed IPv6 address or a name. `latency` and `blocktime` take
+ * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%).
+ *
+ * @param flag - the flag the URL came with, for the message
+ * @param opts.allowPortZero - accept port 0 (any free port: for a listening endpoint)
+ * @param opts.schemes - the schemes accepted here (default both)
+ * @throws UsageError with one line saying what is wrong and what is accepted
+ */
+export function parseEndpointUrl(
+  text: string,
+  flag: string,
+  opts: { allowPortZero?: boolean; schemes?: readonly EndpointScheme[] } = {},
+): EndpointUrl {
+  const schemes = opts.schemes ?? ['udp', 'psock'];
+  const shape = schemes.length === 2 ? SHAPE : schemes[0] === 'udp' ? 'udp://HOST:PORT' : SHAPE.split(' or ')[1]!;
+  const m = /^([a-z]+):\/\/([^/?#]*)\/?(?:\?([^#]*))?$/i.exec(text);
+  const scheme = m?.[1]?.toLowerCase();
+  if (!m || !(schemes as readonly string[]).includes(scheme ?? '')) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a valid endpoint; accepted: ${shape}`);
+  }
+  try {
+    const { host, port } = parseEndpoint(m[2]!, 'address', { allowPortZero: opts.allowPortZero });
+    const query = m[3] ?? '';
+    if (scheme === 'udp' && query !== '') throw new UsageError('udp:// takes no settings; accepted: psock:// for protection');
+    return { scheme: scheme as EndpointScheme, host, port, options: readQuery(query) };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: ${err.message}`);
+  }
+}
