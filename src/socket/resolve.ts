@@ -24,14 +24,21 @@ export class HostResolver {
    * @throws TypeError for a literal of the other family on an IPv4 socket
    */
   resolve(host: string): string | Promise<string> {
-    if (isIPv4(host)) return this.#family === 6 ? `::ffff:${host}` : host;
-    if (isIPv6(host)) {
-      if (this.#family === 4) throw invalidValue('address', 'an IPv4 address or a name for a udp4 socket', host);
-      return host;
-    }
+    // Looked up first: the literal checks below are regular expressions, and send() calls
+    // this once per message.
     const known = this.#names.get(host);
     if (known !== undefined) return known;
     if (this.#names.size >= MAX_NAMES) this.#names.clear();
+    if (isIPv4(host)) {
+      const address = this.#family === 6 ? `::ffff:${host}` : host;
+      this.#names.set(host, address);
+      return address;
+    }
+    if (isIPv6(host)) {
+      if (this.#family === 4) throw invalidValue('address', 'an IPv4 address or a name for a udp4 socket', host);
+      this.#names.set(host, host);
+      return host;
+    }
     const pending = lookup(host, { family: this.#family }).then(
       ({ address }) => {
         this.#names.set(host, address);
