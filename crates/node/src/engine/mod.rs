@@ -113,7 +113,8 @@ impl Engine {
     }
 
     /// Queues a batch of messages: message i is the next `lengths[i]` bytes of `slab`, for
-    /// destination `peers[i]` (ids from [`Engine::peer`]).
+    /// destination `peers[i]` (ids from [`Engine::peer`]). The bytes are copied before this
+    /// returns, so the caller may reuse `slab` at once.
     #[napi]
     pub fn send(&self, env: Env, slab: Uint8ArraySlice, lengths: Uint32ArraySlice, peers: Uint32ArraySlice) -> Result<()> {
         let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "bind the socket before sending".into()))?;
