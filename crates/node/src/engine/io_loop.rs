@@ -55,6 +55,10 @@ pub(super) struct IoLoop {
     /// A send batch taken from the inbox but not yet all handed to the endpoint, because
     /// the socket filled up: (batch, next message). The inbox waits behind it.
     paused: Option<(SendBatch, usize)>,
+    /// The last read stopped before the socket was empty. mio is edge-triggered: no new
+    /// wake-up comes for data already queued, so the loop must come back without waiting
+    /// (else a burst that fills the buffer leaves the socket deaf for good).
+    unread: bool,
     closing: bool,
 }
 
@@ -89,6 +93,7 @@ impl IoLoop {
             sources: Sources::default(),
             recv_buffers: vec![vec![0u8; RECV_BUFFER]; RECV_BATCH],
             paused: None,
+            unread: false,
             closing: false,
         })
     }
@@ -119,7 +124,11 @@ impl IoLoop {
             if self.closing && self.outgoing.is_empty() && self.paused.is_none() {
                 return;
             }
-            let timeout = self.endpoint.poll_timeout().map(|t| t.saturating_duration_since(self.now()));
+            let timeout = if self.unread {
+                Some(Duration::ZERO)
+            } else {
+                self.endpoint.poll_timeout().map(|t| t.saturating_duration_since(self.now()))
+            };
             // A closing loop with a blocked socket still wakes to retry, but not forever.
             let timeout = if self.closing { Some(timeout.unwrap_or(Duration::from_millis(10)).min(Duration::from_millis(10))) } else { timeout };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
@@ -127,10 +136,8 @@ impl IoLoop {
                     return;
                 }
             }
-            for event in events.iter() {
-                if event.token() == SOCKET && event.is_readable() {
-                    self.receive();
-                }
+            if self.unread || events.iter().any(|e| e.token() == SOCKET && e.is_readable()) {
+                self.receive();
             }
         }
     }
@@ -173,11 +180,15 @@ impl IoLoop {
     /// Reads datagrams in batches (recvmmsg, GRO) and feeds them to the endpoint.
     fn receive(&mut self) {
         let mut meta = [RecvMeta::default(); RECV_BATCH];
+        self.unread = true;
         for _ in 0..RECV_ROUNDS {
             let mut slices: Vec<IoSliceMut> = self.recv_buffers.iter_mut().map(|b| IoSliceMut::new(b)).collect();
             let count = match self.state.recv(UdpSockRef::from(&self.socket), &mut slices, &mut meta) {
                 Ok(count) => count,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.unread = false;
+                    return;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // ICMP errors (connection refused from a closed peer port) surface here on some
                 // systems; they say nothing about our socket.
@@ -188,7 +199,9 @@ impl IoLoop {
             let now = self.now();
             for (m, buffer) in meta.iter().zip(&self.recv_buffers).take(count) {
                 let stride = m.stride.max(1);
-                for datagram in buffer[..m.len].chunks(stride) {
+                // An empty datagram is still a datagram (chunks() of nothing yields nothing).
+                let datagrams = buffer[..m.len].chunks(stride).chain((m.len == 0).then_some(&buffer[..0]));
+                for datagram in datagrams {
                     self.io.datagrams_received += 1;
                     self.endpoint.handle_datagram(m.addr, datagram, now);
                 }
