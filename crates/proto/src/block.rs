@@ -42,12 +42,18 @@ impl Held for Block {
 
     /// Sources known to exist but neither received nor rebuilt.
     fn lost(&self) -> u64 {
-        let known = self.shape.map_or(self.sources_seen, |shape| usize::from(shape.k));
+        let known = self.known_sources();
         (known - self.sources.count_below(known)) as u64
     }
 }
 
 impl Block {
+    /// Sources the block is known to have: its declared k once a REPAIR has said, else the
+    /// highest source index seen + 1.
+    pub(crate) fn known_sources(&self) -> usize {
+        self.shape.map_or(self.sources_seen, |shape| usize::from(shape.k))
+    }
+
     /// Fixes the shape, or checks a symbol's declared shape against it.
     pub(crate) fn declare(&mut self, k: u8, m: u8, symbol_len: usize) -> Verdict {
         let declared = Shape { k, m, symbol_len };

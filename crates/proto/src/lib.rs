@@ -9,7 +9,8 @@
 //!
 //! - [`wire`]: the two wire formats, `seed` (seed 000's `>IBBBH` header) and `v1` (ours).
 //! - [`seed`]: seed 000's message-per-batch sender and receiver.
-//! - [`stream`]: stream mode, each datagram a source symbol of a Reed-Solomon block.
+//! - [`stream`]: stream mode, each datagram a source symbol of a Reed-Solomon block, released
+//!   in the sender's order within a latency budget.
 //! - [`frame`]: frame mode, a message larger than a datagram delivered whole or not at all.
 //!
 //! ```
@@ -25,13 +26,17 @@
 //! let now = Timestamp::from_micros(0);
 //! sender.send(b"hello", now).unwrap();
 //! sender.send(b"world!", now).unwrap();
-//! // Lose the first datagram (the DATA for "hello"); the REPAIR brings it back.
+//! // Lose the first datagram (the DATA for "hello"): "world!" waits for it, the REPAIR
+//! // brings it back, and both come out in the order they were sent.
 //! let _lost = sender.poll_transmit().unwrap();
+//! let world = sender.poll_transmit().unwrap();
+//! receiver.handle_datagram(&world.datagram, now + Duration::from_millis(1));
+//! assert!(receiver.poll_delivery().is_none());
 //! while let Some(t) = sender.poll_transmit() {
 //!     receiver.handle_datagram(&t.datagram, now + Duration::from_millis(1));
 //! }
 //! let got: Vec<Vec<u8>> = std::iter::from_fn(|| receiver.poll_delivery()).map(|d| d.payload).collect();
-//! assert_eq!(got, [b"world!".to_vec(), b"hello".to_vec()]);
+//! assert_eq!(got, [b"hello".to_vec(), b"world!".to_vec()]);
 //! assert_eq!(receiver.stats().recovered, 1);
 //! ```
 

@@ -28,7 +28,9 @@ pub struct Stats {
     /// Datagrams for a block already complete: repair symbols it turned out not to need (or
     /// fragments of a seed batch already decoded).
     pub redundant: u64,
-    /// Datagrams for a block already expired or evicted.
+    /// Datagrams that came too late to be of use: for a block already expired or evicted,
+    /// or (ordered stream mode) carrying a payload whose place in the order was already
+    /// passed over, or too far from it to be placed at all.
     pub late: u64,
     /// Well-formed control datagrams this receiver has no use for.
     pub ignored: u64,
@@ -37,8 +39,10 @@ pub struct Stats {
     pub expired_blocks: u64,
     /// Blocks dropped early to stay within the blocks-in-flight or memory cap.
     pub evicted_blocks: u64,
-    /// Source payloads known to have been sent but never delivered when their block was
-    /// dropped (expired or evicted). Blocks of which nothing arrived are invisible here.
+    /// Source payloads known to have been sent but never delivered. Ordered stream mode counts
+    /// every sequence number the release point passes over without a payload, whole lost
+    /// blocks included; otherwise they are counted when their block is dropped (expired or
+    /// evicted), and blocks of which nothing arrived are invisible here.
     pub lost: u64,
 }
 

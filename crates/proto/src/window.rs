@@ -37,6 +37,16 @@ pub(crate) enum Dropped {
     Evicted,
 }
 
+/// What a window knows of a block id.
+pub(crate) enum Lookup<'a, B> {
+    /// In flight.
+    Live(&'a B),
+    /// Left recently.
+    Gone,
+    /// Never seen, or forgotten.
+    Unknown,
+}
+
 /// The bounds of a window.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
@@ -123,6 +133,14 @@ impl<B: Held> Window<B> {
             self.live.insert(id, Live { seq, deadline, bytes: 0, block: make() });
         }
         Ok(&mut self.live.get_mut(&id).expect("inserted above if absent").block)
+    }
+
+    /// What the window knows of block `id`, without creating it.
+    pub(crate) fn lookup(&self, id: u32) -> Lookup<'_, B> {
+        if self.gone.contains_key(&id) {
+            return Lookup::Gone;
+        }
+        self.live.get(&id).map_or(Lookup::Unknown, |live| Lookup::Live(&live.block))
     }
 
     /// Re-weighs block `id` after a change, then evicts the oldest blocks while over the byte

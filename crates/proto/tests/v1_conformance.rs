@@ -1,11 +1,12 @@
 //! One conformance vector per v1 packet type: exact bytes, both directions, plus the ways
 //! each can be cut short or padded. docs/PROTOCOL.md shows the same bytes.
 
+use proto::stream::{Redundancy, Sender, SenderConfig};
 use proto::wire::unit::OwnedUnit;
 use proto::wire::v1::{
     Body, Close, Data, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, PacketType, Repair,
 };
-use proto::WireError;
+use proto::{Timestamp, WireError};
 
 /// Connection 0x01020304, packet number 0x0A0B0C0D, flags 0.
 const HEADER: Header = Header { flags: 0, connection_id: 0x0102_0304, packet_number: 0x0A0B_0C0D };
@@ -34,6 +35,35 @@ fn data() {
     let unit = OwnedUnit::frame(b"abc").unwrap();
     let body = Body::Data(Data { block: 5, index: 3, unit: unit.as_unit() });
     conforms(body, &[0, 0, 0, 5, 3, 0, 3, b'a', b'b', b'c'], false);
+}
+
+/// A block's id is the sequence number of its first source, so block id + index numbers every
+/// DATA in sending order: across blocks closed short by the time bound, and across the wrap.
+#[test]
+fn data_sequence_numbers_are_block_id_plus_index() {
+    let first = u32::MAX - 3;
+    let redundancy = Redundancy::Fixed { k: 3, n: 4 };
+    let mut tx = Sender::new(SenderConfig { redundancy, first_block: first, ..SenderConfig::default() }).unwrap();
+    let at = |ms: u64| Timestamp::from_micros(ms * 1000);
+    for i in 0..4 {
+        tx.send(&[i], at(0)).unwrap(); // a full block of 3, then 1 source of the next
+    }
+    tx.handle_timeout(at(5)); // the time bound closes that one short
+    for i in 4..8 {
+        tx.send(&[i], at(6)).unwrap();
+    }
+    tx.flush();
+    let datagrams: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect();
+    let (mut blocks, mut numbers) = (Vec::new(), Vec::new());
+    for datagram in &datagrams {
+        match Packet::parse(datagram).unwrap().body {
+            Body::Data(data) => numbers.push(data.block.wrapping_add(u32::from(data.index))),
+            Body::Repair(repair) => blocks.push((repair.block, repair.k)),
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(numbers, (0..8).map(|i| first.wrapping_add(i)).collect::<Vec<_>>());
+    assert_eq!(blocks, [(first, 3), (u32::MAX, 1), (0, 3), (3, 1)]);
 }
 
 #[test]

@@ -21,7 +21,9 @@ pub struct SenderConfig {
     /// A block still short of k sources this long after its first one closes anyway, so a
     /// slow stream's repairs are never held back. Keep it well under the latency budget.
     pub block_time: Duration,
-    /// The id of the first block; later ones count up, wrapping.
+    /// The id of the first block, which is also the stream sequence number of the first
+    /// payload. Each block is numbered by its first source (the previous block's id plus its
+    /// source count, wrapping), so block id + index numbers every payload in sending order.
     pub first_block: u32,
     /// Payloads above this are refused; at most [`MAX_PAYLOAD`]. Set it to the path MTU minus
     /// the IP/UDP headers and [`REPAIR_OVERHEAD`] + 2 to avoid IP fragmentation.
@@ -57,11 +59,17 @@ pub struct ReceiverConfig {
     pub connection_id: Option<u32>,
     /// Blocks in flight at most; the oldest is evicted to admit a new one. At least 1.
     pub max_blocks: usize,
-    /// How long after its first symbol arrives a block may still be completed; then its
-    /// missing sources are counted lost and its stragglers late.
+    /// The latency budget: how long after its first symbol arrives a block may still be
+    /// completed, and the latest its payloads are released; then its missing sources are
+    /// counted lost and its stragglers late.
     pub block_deadline: Duration,
-    /// Symbol bytes held across all blocks at most; the oldest blocks are evicted past it.
+    /// Bytes held across all blocks and held-back payloads at most; past it the oldest blocks
+    /// are evicted and the oldest held payloads released early.
     pub max_buffered_bytes: usize,
+    /// Release payloads in the sender's order (the default): a payload waits, at most until
+    /// its deadline, for the sources before it that FEC may still rebuild. Off, each payload
+    /// is delivered the moment it arrives or is rebuilt.
+    pub ordered: bool,
 }
 
 impl Default for ReceiverConfig {
@@ -71,6 +79,7 @@ impl Default for ReceiverConfig {
             max_blocks: 256,
             block_deadline: Duration::from_millis(200),
             max_buffered_bytes: 64 << 20,
+            ordered: true,
         }
     }
 }

@@ -1,10 +1,15 @@
 //! Stream mode: every application datagram is one source symbol. The sender emits each at
 //! once (a systematic code adds no delay when nothing is lost) and groups them into blocks;
 //! when a block closes, at k sources or at its time bound, it emits the block's repair
-//! symbols. The receiver delivers sources as they arrive and rebuilds missing ones as soon as
-//! any k of a block's k + m symbols are in.
+//! symbols. Blocks are numbered by their first source, so block id + index is every source's
+//! stream sequence number. The receiver rebuilds missing sources as soon as any k of a
+//! block's k + m symbols are in, and releases payloads in sequence order: at once when
+//! nothing before them is missing, otherwise when the gap is filled or given up (its block
+//! expired or was evicted, or the waiting payload reached its deadline). Unordered, it
+//! delivers each payload as it arrives.
 
 mod config;
+mod order;
 mod receiver;
 pub(crate) mod redundancy;
 mod sender;

@@ -123,6 +123,7 @@ impl Sender {
         self.stats.repairs += m as u64;
         self.stats.blocks += 1;
         self.stats.short_blocks += u64::from(k < self.plan.k());
-        self.next_block = self.next_block.wrapping_add(1);
+        // The next block is numbered by its first source: block id + index numbers every source.
+        self.next_block = self.next_block.wrapping_add(k as u32);
     }
 }

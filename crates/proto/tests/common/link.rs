@@ -36,6 +36,10 @@ pub struct LinkConfig {
     pub jitter: Duration,
     /// Probability that a datagram is delivered twice (each copy with its own delay).
     pub duplicate: f64,
+    /// Probability that a datagram is held back `reorder_delay` longer than the others, so
+    /// the ones sent after it overtake it.
+    pub reorder: f64,
+    pub reorder_delay: Duration,
 }
 
 impl Default for LinkConfig {
@@ -46,6 +50,8 @@ impl Default for LinkConfig {
             delay: Duration::from_millis(20),
             jitter: Duration::ZERO,
             duplicate: 0.0,
+            reorder: 0.0,
+            reorder_delay: Duration::from_millis(2),
         }
     }
 }
@@ -114,7 +120,11 @@ impl Link {
     fn schedule(&mut self, datagram: Vec<u8>, now: Timestamp) {
         let jitter = self.config.jitter.as_micros() as u64;
         let extra = if jitter == 0 { 0 } else { self.rng.below(jitter) };
-        let at = now + self.config.delay + Duration::from_micros(extra);
+        let mut at = now + self.config.delay + Duration::from_micros(extra);
+        // Drawn only when asked for, so links without reordering keep their random sequence.
+        if self.config.reorder > 0.0 && self.rng.chance(self.config.reorder) {
+            at = at + self.config.reorder_delay;
+        }
         self.seq += 1;
         self.in_flight.push(Reverse((at, self.seq, datagram)));
     }

@@ -4,6 +4,10 @@
 //! application sends, before the sender knows how many sources the block will end up with
 //! (the time bound may close it early). The block's shape (k, m) is final only at close, so
 //! it travels in the REPAIR packets, as source and repair payload ids do in RFC 8681.
+//!
+//! A block's id is the stream sequence number of its first source (the sender counts
+//! sources, wrapping at 2^32), so `block + index` numbers every source in sending order: a
+//! receiver detects gaps exactly and places a rebuilt source without another field.
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
@@ -21,7 +25,8 @@ const MAX_SYMBOLS: usize = fec::MAX_SHARDS;
 /// A source symbol: block id u32, index u8, then the unprotected unit `[len u16][payload]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Data<'a> {
-    /// The block, numbered by the sender from its first block on, wrapping.
+    /// The block: the stream sequence number of its first source, wrapping. `block + index`
+    /// is this source's sequence number.
     pub block: u32,
     /// The source index within the block, `0..k`.
     pub index: u8,
