@@ -39,6 +39,15 @@ pub(super) struct Config {
 const DEFAULT_K: u32 = 16;
 const DEFAULT_REDUNDANCY: f64 = 0.25;
 
+/// A random number from the standard library's per-process random hash keys: enough to keep
+/// two runs of a sender apart, without a dependency for it.
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.finish() as u32
+}
+
 fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, String> {
     match ms {
         None => Ok(default),
@@ -61,6 +70,9 @@ impl Config {
                 };
                 let sender = SenderConfig {
                     redundancy,
+                    // A restarted sender must not reuse the numbers its receiver just saw (they
+                    // would be dropped as redundant, and the order would wait out a budget).
+                    first_block: random_u32(),
                     block_time: duration("blockTimeMs", options.block_time_ms, Duration::from_millis(5))?,
                     ..SenderConfig::default()
                 };
