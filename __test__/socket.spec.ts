@@ -252,3 +252,18 @@ test('options are checked up front, naming the option and the accepted range', (
   t.notThrows(() => createSocket({ type: 'udp4', compat: 'seed', k: 4, n: 16, latency: 300 }));
   t.notThrows(() => createSocket({ type: 'udp4', k: 8, redundancy: 0.5, latency: 3 }));
 });
+
+test('a message larger than the format carries fails its send with EMSGSIZE, as in dgram', async (t) => {
+  const rx = await bound(t);
+  const tx = await bound(t);
+  const error = await new Promise<Error & { code?: string }>((resolve) =>
+    tx.send(Buffer.alloc(70_000), rx.address().port, HOST, (err) => resolve(err as Error)),
+  );
+  t.true(error instanceof RangeError);
+  t.is(error.code, 'EMSGSIZE');
+  t.regex(error.message, /at most 65487/);
+  const got = collect(rx);
+  tx.send(Buffer.alloc(65_487, 1), rx.address().port, HOST);
+  await until(() => got.length === 1);
+  t.is(got[0]!.msg.length, 65_487);
+});

@@ -26,3 +26,11 @@ export function systemError(err: unknown, syscall: string): SocketError {
   if (code !== undefined) Object.assign(error, { code, errno: -Number(errno), syscall });
   return error;
 }
+
+/** Passed to the send callback (or emitted) for a message larger than the format carries. */
+export function messageTooLarge(bytes: number, max: number): SocketError {
+  return Object.assign(new RangeError(`send: the message is ${bytes} bytes; this socket's format carries at most ${max}`), {
+    code: 'EMSGSIZE',
+    syscall: 'send',
+  });
+}

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
+import { native } from '../native.js';
 import { engineClass, type DeliveryBatch, type Engine, type EngineConstructor, type EngineStats } from './engine-contract.js';
-import { alreadyBound, notRunning, systemError, type SocketError } from './errors.js';
+import { alreadyBound, messageTooLarge, notRunning, systemError, type SocketError } from './errors.js';
 import { MessageQueue, type Delivery } from './message-queue.js';
 import { resolveOptions, type ResolvedOptions, type SocketOptions } from './options.js';
 import { Destinations, Senders, toPeerAddress, type PeerAddress, type RemoteInfo } from './peers.js';
@@ -68,6 +69,8 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
   #batch = new SendBatch();
   #flushScheduled = false;
   #finalStats: EngineStats | undefined;
+  /** The largest message the format carries; larger ones fail with EMSGSIZE, as in dgram. */
+  readonly #maxPayload: number;
 
   /**
    * @throws TypeError or RangeError for invalid options (see {@link SocketOptions})
@@ -77,6 +80,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     super();
     this.#options = resolveOptions(options);
     this.#Engine = engineClass();
+    this.#maxPayload = native.maxPayload(this.#options.engine);
     this.#resolver = new HostResolver(this.#options.type === 'udp6' ? 6 : 4);
   }
 
@@ -133,6 +137,10 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     const host = this.#resolver.resolve(address ?? (this.#options.type === 'udp6' ? '::1' : '127.0.0.1'));
     if (this.#state === 'unbound') this.bind();
     const bytes = typeof msg === 'string' ? Buffer.byteLength(msg) : msg.byteLength;
+    if (bytes > this.#maxPayload) {
+      this.#sendFailed(messageTooLarge(bytes, this.#maxPayload), cb);
+      return;
+    }
     if (typeof host === 'string') this.#enqueue(msg, bytes, host, port, cb);
     else host.then((h) => this.#enqueue(msg, bytes, h, port, cb), (err: unknown) => this.#sendFailed(systemError(err, 'getaddrinfo'), cb));
   }

@@ -146,6 +146,13 @@ impl Engine {
     }
 }
 
+/// The largest message a socket with these options can send (throws for invalid options).
+#[napi]
+pub fn max_payload(env: Env, options: EngineOptions) -> Result<u32> {
+    let config = options::Config::from_js(options).map_err(|message| args::throw(&env, true, message))?;
+    Ok(config.endpoint.max_payload() as u32)
+}
+
 fn bound_address(local: SocketAddr) -> BoundAddress {
     BoundAddress {
         address: local.ip().to_string(),

@@ -53,6 +53,15 @@ pub struct EndpointConfig {
 }
 
 impl EndpointConfig {
+    /// The largest message [`Endpoint::send`] accepts in this format.
+    pub fn max_payload(&self) -> usize {
+        match &self.format {
+            Format::V1 { sender, .. } => sender.max_payload,
+            // The seed header's 16-bit length, and each fragment within one UDP datagram.
+            Format::Seed { k, .. } => usize::from(u16::MAX).min((65_507 - crate::wire::seed::SEED_HEADER_LEN) * k),
+        }
+    }
+
     /// Checks every setting, as [`Endpoint::new`] would.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_peers == 0 {
