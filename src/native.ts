@@ -11,6 +11,9 @@ interface HandRegistered {
   encodeParity(k: number, n: number, parity: Uint8Array, ...shards: Uint8Array[]): void
   /** As `encodeParity`, with the k shards back to back in `staging`. */
   encodeStaged(k: number, n: number, parity: Uint8Array, staging: Uint8Array): void
+  /** Writes the data shards missing from `indices` into `out`; the shards (each `length`
+   * bytes) back to back in `staging`, their indices as bytes. */
+  recoverStaged(k: number, n: number, out: Uint8Array, staging: Uint8Array, indices: Uint8Array, length: number): void
 }
 
 const require = createRequire(import.meta.url)

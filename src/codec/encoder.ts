@@ -1,13 +1,8 @@
 import { Buffer } from 'node:buffer'
 import { native } from '../native.js'
 import { SlabAllocator } from './slab.js'
-import { asBuffer, splitViews } from './views.js'
-
-/**
- * Shards up to this size are copied into a staging buffer and cross to Rust as one; larger
- * ones cross one by one, where the copy would cost more than describing them to N-API.
- */
-const STAGE_MAX_SHARD = 4096
+import { Staging } from './staging.js'
+import { asBuffer } from './views.js'
 
 /**
  * Systematic Reed-Solomon encoder, byte-compatible with zfec's `Encoder(k, n)`.
@@ -23,7 +18,7 @@ export class Encoder {
   /** Number of shards in all (data + parity). */
   readonly n: number
   readonly #slab = new SlabAllocator()
-  #staging = Buffer.alloc(0)
+  readonly #staging = new Staging()
 
   /**
    * @param k - data shards, an integer with `1 <= k <= n`
@@ -50,26 +45,16 @@ export class Encoder {
     const length = shards[0] instanceof Uint8Array ? shards[0].byteLength : 0
     const m = n - k
     const parity = this.#slab.take(m * length)
-    if (m > 0 && length <= STAGE_MAX_SHARD && this.#stage(shards, length)) {
-      native.encodeStaged(k, n, parity, this.#staging)
+    const staged = m > 0 && shards.length === k ? this.#staging.stage(shards, length) : undefined
+    if (staged !== undefined) {
+      native.encodeStaged(k, n, parity, staged)
     } else {
       // Also the path for malformed input: Rust names what is wrong with it.
       native.encodeParity(k, n, parity, ...shards)
     }
-    const out = new Array<Buffer>(k)
+    const out = new Array<Buffer>(n)
     for (let i = 0; i < k; i++) out[i] = asBuffer(shards[i]!)
-    return out.concat(splitViews(parity, m, length))
-  }
-
-  /** Copies well-formed shards back to back into the staging buffer; false if malformed. */
-  #stage(shards: Uint8Array[], length: number): boolean {
-    if (shards.length !== this.k) return false
-    if (this.#staging.byteLength < this.k * length) this.#staging = Buffer.allocUnsafeSlow(this.k * STAGE_MAX_SHARD)
-    for (let i = 0; i < shards.length; i++) {
-      const shard = shards[i]
-      if (!(shard instanceof Uint8Array) || shard.byteLength !== length) return false
-      this.#staging.set(shard, i * length)
-    }
-    return true
+    for (let j = 0; j < m; j++) out[k + j] = parity.subarray(j * length, (j + 1) * length)
+    return out
   }
 }

@@ -3,6 +3,6 @@
 
 mod args;
 mod codec;
-mod encode_hot_path;
+mod codec_hot_path;
 mod engine;
 mod message;
