@@ -40,7 +40,7 @@ test('bad URLs are one-line UsageErrors naming the flag and what is accepted', (
     ['psock://h:1?latency=2m', /out of range/],
     ['psock://h:1?compat=zfec', /compat "zfec" is not valid; accepted: seed, v1/],
     ['psock://h:1?compat=seed&k=4&n=256', /n must be an integer from 4 to 255/],
-    ['psock://h:1?loss=5', /unknown setting "loss"; accepted: k, n, redundancy, latency, blocktime, compat/],
+    ['psock://h:1?loss=5', /unknown setting "loss"; accepted: k, n, redundancy, latency, blocktime, ordered, compat/],
     ['psock://h:1?k=4&k=5', /k is given twice/],
     ['udp://h:1?k=4', /udp:\/\/ takes no settings/],
   ];
@@ -56,4 +56,10 @@ test('a scheme can be required', (t) => {
   const err = t.throws(() => parseEndpointUrl('udp://127.0.0.1:5000', '--listen', { schemes: ['psock'] }), { instanceOf: UsageError });
   t.regex(err?.message ?? '', /accepted: psock:\/\/HOST:PORT\?k=/);
   t.notRegex(err?.message ?? '', /udp:\/\/HOST/);
+});
+
+test('ordered=1|0 turns in-order delivery on or off', (t) => {
+  t.is(parseEndpointUrl('psock://h:1?ordered=1', '--to').options.ordered, true);
+  t.is(parseEndpointUrl('psock://h:1?ordered=false', '--to').options.ordered, false);
+  t.throws(() => parseEndpointUrl('psock://h:1?ordered=yes', '--to'), { message: /accepted: 1, 0, true, false/ });
 });

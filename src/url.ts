@@ -14,7 +14,7 @@ export interface EndpointUrl {
   options: ProtectionOptions;
 }
 
-const SHAPE = 'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1';
+const SHAPE = 'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1';
 
 type Reader = (text: string, name: string) => ProtectionOptions;
 
@@ -27,6 +27,10 @@ const KEYS: Record<string, Reader> = {
   }),
   latency: (t, name) => ({ latency: parseDuration(t, name, { max: 60_000 }) }),
   blocktime: (t, name) => ({ blockTime: parseDuration(t, name, { max: 60_000 }) }),
+  ordered: (t, name) => {
+    if (!['1', '0', 'true', 'false'].includes(t)) throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: 1, 0, true, false`);
+    return { ordered: t === '1' || t === 'true' };
+  },
   compat: (t, name) => {
     if (t !== 'seed' && t !== 'v1') throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: seed, v1`);
     return { compat: t };
@@ -56,7 +60,7 @@ function readQuery(query: string): ProtectionOptions {
 }
 
 /**
- * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1`.
+ * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1`.
  * HOST is an IPv4 address, a bracketed IPv6 address or a name. `latency` and `blocktime` take
  * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%).
  *

@@ -15,6 +15,7 @@ export interface EngineOptions {
   redundancy?: number;
   blockTimeMs?: number;
   latencyMs?: number;
+  ordered?: boolean;
   maxPeers?: number;
   maxBlocksPerPeer?: number;
   socketBufferBytes?: number;

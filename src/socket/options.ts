@@ -27,6 +27,12 @@ export interface ProtectionOptions {
   latency?: number;
   /** A block closes this many ms after its first symbol even if short of k (v1; default 5, below latency). */
   blockTime?: number;
+  /**
+   * Deliver each sender's messages in the order sent (v1): a message after a gap waits, at most
+   * `latency` ms, while FEC may still fill the gap. Default false: each message as soon as it is
+   * there, as UDP sockets do (no head-of-line blocking). The `recv` CLI turns it on.
+   */
+  ordered?: boolean;
 }
 
 /** Options of {@link createSocket}. */
@@ -62,6 +68,7 @@ const ACCEPTED_KEYS = [
   'redundancy',
   'latency',
   'blockTime',
+  'ordered',
   'maxPeers',
   'maxBlocksPerPeer',
   'socketBufferBytes',
@@ -139,6 +146,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const engine: EngineOptions = { format };
   checkShape(o, format, engine);
   checkTiming(o, format, engine);
+  if (o.ordered !== undefined) {
+    if (typeof o.ordered !== 'boolean') throw invalidType('ordered', 'true or false', o.ordered);
+    engine.ordered = o.ordered;
+  }
   if (o.maxPeers !== undefined) engine.maxPeers = integerIn(o.maxPeers, 'maxPeers', 1, 65_536);
   if (o.maxBlocksPerPeer !== undefined) {
     engine.maxBlocksPerPeer = integerIn(o.maxBlocksPerPeer, 'maxBlocksPerPeer', 1, 65_536);

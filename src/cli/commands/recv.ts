@@ -57,7 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   // Loaded here, not at the top, so help and the overview work without the native addon.
   const { createSocket } = await import('../../socket/socket.js');
   const { address, type } = await lookupHost(listen.host);
-  const socket = createSocket({ type, ...listen.options });
+  // A stream to stdout wants the sender's order; `?ordered=0` turns it off.
+  const socket = createSocket({ type, ordered: true, ...listen.options });
   let received = 0;
   let outputDropped = 0;
   let pending: Buffer[] = [];

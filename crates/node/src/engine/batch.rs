@@ -55,9 +55,14 @@ impl BatchBuilder {
         self.lengths.len()
     }
 
-    /// The batch so far, leaving the builder empty.
+    /// The batch so far, leaving the builder empty (sized like this one, so the next batch
+    /// does not grow its slab by reallocation, copying it each time).
     pub fn take(&mut self) -> DeliveryBatch {
+        let (bytes, count) = (self.slab.len(), self.lengths.len());
         let taken = std::mem::take(self);
+        self.slab.reserve(bytes);
+        self.lengths.reserve(count);
+        self.peers.reserve(count);
         DeliveryBatch {
             slab: taken.slab.into(),
             lengths: Uint32Array::new(taken.lengths),

@@ -23,6 +23,10 @@ pub struct EngineOptions {
     pub block_time_ms: Option<f64>,
     /// How long a block may take to complete at the receiver before its gaps count lost.
     pub latency_ms: Option<f64>,
+    /// Deliver each peer's messages in the order sent, holding later ones back (at most
+    /// `latencyMs`) while an earlier one may still be repaired (v1). Default false: each
+    /// message as soon as it is there, as UDP sockets do.
+    pub ordered: Option<bool>,
     /// Peers tracked at once; the least recently active is dropped past it.
     pub max_peers: Option<u32>,
     /// Blocks in flight per peer at the receiver.
@@ -76,7 +80,12 @@ impl Config {
                     block_time: duration("blockTimeMs", options.block_time_ms, Duration::from_millis(5))?,
                     ..SenderConfig::default()
                 };
-                let receiver = ReceiverConfig { max_blocks, block_deadline: latency, ..ReceiverConfig::default() };
+                let receiver = ReceiverConfig {
+                    max_blocks,
+                    block_deadline: latency,
+                    ordered: options.ordered.unwrap_or(false),
+                    ..ReceiverConfig::default()
+                };
                 Format::V1 { sender, receiver }
             }
             "seed" => {
