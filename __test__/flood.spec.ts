@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createSocket, type PerfectSocket, type SocketOptions } from '../src/index.js';
+import type { PerfectSocket, SocketOptions } from '../src/index.js';
+import { bound } from './helpers/sockets.js';
 
 // Issue 3, "Done when": a flood of 1,000,000 random datagrams at a receiving socket leaves it
 // alive, its RSS growth under 50 MB, and a concurrent legitimate stream fully delivered.
@@ -81,15 +82,7 @@ function statsOf(stderr: string): Record<string, number> {
 
 /** A bound PerfectSocket and FLOOD_PORTS bound node:dgram sockets, closed when the test ends. */
 async function sockets(t: ExecutionContext, options: Omit<SocketOptions, 'type'>): Promise<{ sender: PerfectSocket; floods: DgramSocket[] }> {
-  const sender = createSocket({ type: 'udp4', ...options });
-  t.teardown(() => {
-    try {
-      sender.close();
-    } catch {
-      // closed by the test
-    }
-  });
-  sender.bind(0, HOST);
+  const sender = await bound(t, options, HOST);
   const floods: DgramSocket[] = [];
   for (let i = 0; i < FLOOD_PORTS; i++) {
     const s = createDgram('udp4');
@@ -98,7 +91,7 @@ async function sockets(t: ExecutionContext, options: Omit<SocketOptions, 'type'>
     s.bind(0, HOST);
     floods.push(s);
   }
-  await Promise.all([once(sender, 'listening'), ...floods.map((s) => once(s, 'listening'))]);
+  await Promise.all(floods.map((s) => once(s, 'listening')));
   return { sender, floods };
 }
 

@@ -3,23 +3,9 @@ import { createSocket as createDgram } from 'node:dgram';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSocket, PerfectSocket, type RemoteInfo, type SocketOptions } from '../src/index.js';
+import { bound } from './helpers/sockets.js';
 
 const HOST = '127.0.0.1';
-
-/** A socket bound on loopback, closed when the test ends. */
-async function bound(t: ExecutionContext, options: Partial<SocketOptions> = {}, host = HOST): Promise<PerfectSocket> {
-  const s = createSocket({ type: 'udp4', ...options });
-  t.teardown(() => {
-    try {
-      s.close();
-    } catch {
-      // closed by the test
-    }
-  });
-  s.bind(0, host);
-  await once(s, 'listening');
-  return s;
-}
 
 async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;

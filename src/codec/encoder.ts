@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer'
 import { native } from '../native.js'
 import { SlabAllocator } from './slab.js'
 import { Staging } from './staging.js'
-import { asBuffer } from './views.js'
+import { asBuffer, splitViews } from './views.js'
 
 /**
  * Systematic Reed-Solomon encoder, byte-compatible with zfec's `Encoder(k, n)`.
@@ -54,7 +54,6 @@ export class Encoder {
     }
     const out = new Array<Buffer>(n)
     for (let i = 0; i < k; i++) out[i] = asBuffer(shards[i]!)
-    for (let j = 0; j < m; j++) out[k + j] = parity.subarray(j * length, (j + 1) * length)
-    return out
+    return splitViews(parity, m, length, out, k)
   }
 }

@@ -52,3 +52,30 @@ impl Stats {
         self.accepted + self.duplicate + self.malformed + self.foreign + self.redundant + self.late + self.ignored
     }
 }
+
+impl std::ops::AddAssign<&Stats> for Stats {
+    /// Adds another receiver's counters, for totals over many peers.
+    fn add_assign(&mut self, other: &Stats) {
+        // Destructured, so a new counter cannot be forgotten here.
+        let Stats {
+            received, bytes_received, accepted, delivered, bytes_delivered, recovered, duplicate, malformed, corrupt,
+            foreign, redundant, late, ignored, expired_blocks, evicted_blocks, lost,
+        } = *other;
+        self.received += received;
+        self.bytes_received += bytes_received;
+        self.accepted += accepted;
+        self.delivered += delivered;
+        self.bytes_delivered += bytes_delivered;
+        self.recovered += recovered;
+        self.duplicate += duplicate;
+        self.malformed += malformed;
+        self.corrupt += corrupt;
+        self.foreign += foreign;
+        self.redundant += redundant;
+        self.late += late;
+        self.ignored += ignored;
+        self.expired_blocks += expired_blocks;
+        self.evicted_blocks += evicted_blocks;
+        self.lost += lost;
+    }
+}

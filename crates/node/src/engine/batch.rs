@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use super::peers::Sources;
+use super::peers::{self, Sources};
 
 /// A sender seen for the first time in this batch (or again after the id table was reset).
 #[napi(object)]
@@ -43,7 +43,7 @@ impl BatchBuilder {
                 id,
                 address: from.ip().to_string(),
                 port: from.port() as u32,
-                family: if from.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+                family: peers::family(from),
             });
         }
         self.slab.extend_from_slice(payload);

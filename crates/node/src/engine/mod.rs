@@ -157,6 +157,6 @@ fn bound_address(local: SocketAddr) -> BoundAddress {
     BoundAddress {
         address: local.ip().to_string(),
         port: local.port() as u32,
-        family: if local.is_ipv4() { "IPv4" } else { "IPv6" }.into(),
+        family: peers::family(local),
     }
 }

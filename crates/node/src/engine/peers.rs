@@ -15,6 +15,11 @@ pub(super) fn parse(host: &str, port: u32) -> Result<SocketAddr, String> {
     Ok(SocketAddr::new(ip, port))
 }
 
+/// The address family as node:dgram names it.
+pub(super) fn family(address: SocketAddr) -> String {
+    if address.is_ipv4() { "IPv4" } else { "IPv6" }.into()
+}
+
 /// Interned destinations for sending.
 #[derive(Default)]
 pub(super) struct Destinations {

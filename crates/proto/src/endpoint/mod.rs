@@ -144,7 +144,7 @@ impl Endpoint {
         let mut peer = Peer::new(&self.format).expect("validated");
         peer.handle_datagram(datagram, now);
         if peer.stats().receive.accepted == 0 {
-            add_receive(&mut self.strays, &peer.stats().receive);
+            self.strays += &peer.stats().receive;
             return;
         }
         peer.drain(from, &mut self.outgoing, &mut self.delivered);
@@ -187,7 +187,7 @@ impl Endpoint {
     /// Counters over every peer, present and dropped.
     pub fn stats(&self) -> EndpointStats {
         let mut total = self.departed;
-        add_receive(&mut total.receive, &self.strays);
+        total.receive += &self.strays;
         for (_, peer) in self.peers.iter() {
             add(&mut total, &peer.stats());
         }
@@ -210,28 +210,5 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.blocks += peer.blocks;
     total.datagrams_sent += peer.datagrams_sent;
     total.bytes_sent += peer.bytes_sent;
-    add_receive(&mut total.receive, &peer.receive);
-}
-
-fn add_receive(total: &mut Stats, other: &Stats) {
-    let Stats {
-        received, bytes_received, accepted, delivered, bytes_delivered, recovered, duplicate, malformed, corrupt,
-        foreign, redundant, late, ignored, expired_blocks, evicted_blocks, lost,
-    } = *other;
-    total.received += received;
-    total.bytes_received += bytes_received;
-    total.accepted += accepted;
-    total.delivered += delivered;
-    total.bytes_delivered += bytes_delivered;
-    total.recovered += recovered;
-    total.duplicate += duplicate;
-    total.malformed += malformed;
-    total.corrupt += corrupt;
-    total.foreign += foreign;
-    total.redundant += redundant;
-    total.late += late;
-    total.ignored += ignored;
-    total.expired_blocks += expired_blocks;
-    total.evicted_blocks += evicted_blocks;
-    total.lost += lost;
+    total.receive += &peer.receive;
 }
