@@ -98,7 +98,7 @@ function assertAllInOrder(t: ExecutionContext, received: string[]): void {
 
 test.serial('send -> proxy --loss 10% -> recv (v1): every line of 10,000 delivered once, in order, by FEC', async (t) => {
   // k=32 with 50% redundancy: a block of 48 fails only past 16 losses, about 1e-6 at 10% loss.
-  const received = await throughLossyProxy(t, 'k=32&redundancy=0.5&blocktime=10ms', ['--loss', '10%', '--seed', '3'], 10_000);
+  const received = await throughLossyProxy(t, 'k=32&redundancy=0.5&blocktime=10ms&nack=0&adaptive=0', ['--loss', '10%', '--seed', '3'], 10_000);
   assertAllInOrder(t, received);
 });
 

@@ -40,7 +40,7 @@ test('bad URLs are one-line UsageErrors naming the flag and what is accepted', (
     ['psock://h:1?latency=2m', /out of range/],
     ['psock://h:1?compat=zfec', /compat "zfec" is not valid; accepted: seed, v1/],
     ['psock://h:1?compat=seed&k=4&n=256', /n must be an integer from 4 to 255/],
-    ['psock://h:1?loss=5', /unknown setting "loss"; accepted: k, n, redundancy, latency, blocktime, ordered, compat/],
+    ['psock://h:1?loss=5', /unknown setting "loss"; accepted: k, n, redundancy, latency, blocktime, ordered, nack, adaptive, rate, compat/],
     ['psock://h:1?k=4&k=5', /k is given twice/],
     ['udp://h:1?k=4', /udp:\/\/ takes no settings/],
   ];

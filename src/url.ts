@@ -1,4 +1,4 @@
-import { parseDuration, parseEndpoint, parseInteger, parseNumber, UsageError } from './cli/args.js';
+import { parseDuration, parseEndpoint, parseInteger, parseNumber, parseRate, UsageError } from './cli/args.js';
 import { resolveOptions, type ProtectionOptions } from './socket/options.js';
 
 /** `udp`: plain datagrams; `psock`: protected by a {@link PerfectSocket}. */
@@ -14,9 +14,19 @@ export interface EndpointUrl {
   options: ProtectionOptions;
 }
 
-const SHAPE = 'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1';
+const SHAPE =
+  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1';
 
 type Reader = (text: string, name: string) => ProtectionOptions;
+
+const SWITCH: Record<string, boolean> = { '1': true, true: true, on: true, '0': false, false: false, off: false };
+
+/** An on/off setting: 1, true, on or 0, false, off. */
+export function parseSwitch(text: string, name: string): boolean {
+  const value = Object.hasOwn(SWITCH, text) ? SWITCH[text] : undefined;
+  if (value === undefined) throw new UsageError(`${name} ${JSON.stringify(text)} is not valid; accepted: 1, 0, true, false, on, off`);
+  return value;
+}
 
 /** Query keys (lowercase) and how each value is read. */
 const KEYS: Record<string, Reader> = {
@@ -27,10 +37,10 @@ const KEYS: Record<string, Reader> = {
   }),
   latency: (t, name) => ({ latency: parseDuration(t, name, { max: 60_000 }) }),
   blocktime: (t, name) => ({ blockTime: parseDuration(t, name, { max: 60_000 }) }),
-  ordered: (t, name) => {
-    if (!['1', '0', 'true', 'false'].includes(t)) throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: 1, 0, true, false`);
-    return { ordered: t === '1' || t === 'true' };
-  },
+  ordered: (t, name) => ({ ordered: parseSwitch(t, name) }),
+  nack: (t, name) => ({ nack: parseSwitch(t, name) }),
+  adaptive: (t, name) => ({ adaptive: parseSwitch(t, name) }),
+  rate: (t, name) => ({ rate: parseRate(t, name) }),
   compat: (t, name) => {
     if (t !== 'seed' && t !== 'v1') throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: seed, v1`);
     return { compat: t };

@@ -19,6 +19,11 @@ export interface EngineOptions {
   maxPeers?: number;
   maxBlocksPerPeer?: number;
   socketBufferBytes?: number;
+  nack?: boolean;
+  rateBps?: number;
+  adaptive?: boolean;
+  minRedundancy?: number;
+  maxRedundancy?: number;
 }
 
 /** An address the engine reports (bound socket or new sender). */

@@ -33,6 +33,22 @@ export interface ProtectionOptions {
    * there, as UDP sockets do (no head-of-line blocking). The `recv` CLI turns it on.
    */
   ordered?: boolean;
+  /**
+   * Ask the sender again for what FEC could not rebuild, while a retransmission can still make
+   * the latency budget, and answer such requests (v1; default true).
+   */
+  nack?: boolean;
+  /** Pace everything the socket sends to at most this many bits per second (default 0: unpaced). */
+  rate?: number;
+  /**
+   * Let the receiver's reports (loss, burst length, round-trip time) drive the block duration
+   * and repair ratio (v1; default true unless `n` fixes the shape). `k` is then the largest
+   * block (default 64), `redundancy` the starting ratio.
+   */
+  adaptive?: boolean;
+  /** The repair ratio adaptation stays within (defaults 0.02 and 0.6). */
+  minRedundancy?: number;
+  maxRedundancy?: number;
 }
 
 /** Options of {@link createSocket}. */
@@ -69,6 +85,11 @@ const ACCEPTED_KEYS = [
   'latency',
   'blockTime',
   'ordered',
+  'nack',
+  'rate',
+  'adaptive',
+  'minRedundancy',
+  'maxRedundancy',
   'maxPeers',
   'maxBlocksPerPeer',
   'socketBufferBytes',
@@ -127,6 +148,22 @@ function checkTiming(o: SocketOptions, format: WireFormat, engine: EngineOptions
   engine.blockTimeMs = blockTime;
 }
 
+function numberAtLeastZero(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw invalidType(name, 'a number of bits per second', value);
+  if (!Number.isFinite(value) || value < 0) throw outOfRange(name, 'a number of bits per second, 0 (unpaced) or more', value);
+  return value;
+}
+
+function checkRedundancyBounds(o: SocketOptions, engine: EngineOptions): void {
+  const min = o.minRedundancy === undefined ? undefined : numberAbove(o.minRedundancy, 'minRedundancy', 0, 3);
+  const max = o.maxRedundancy === undefined ? undefined : numberAbove(o.maxRedundancy, 'maxRedundancy', 0, 3);
+  if ((min ?? 0.02) > (max ?? 0.6)) {
+    throw outOfRange(min === undefined ? 'maxRedundancy' : 'minRedundancy', 'with minRedundancy <= maxRedundancy', min ?? max);
+  }
+  if (min !== undefined) engine.minRedundancy = min;
+  if (max !== undefined) engine.maxRedundancy = max;
+}
+
 /**
  * Checks {@link SocketOptions} up front, so a mistake is reported where it was made.
  * @throws TypeError for an unknown option or a value of the wrong kind, RangeError for a value
@@ -146,10 +183,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const engine: EngineOptions = { format };
   checkShape(o, format, engine);
   checkTiming(o, format, engine);
-  if (o.ordered !== undefined) {
-    if (typeof o.ordered !== 'boolean') throw invalidType('ordered', 'true or false', o.ordered);
-    engine.ordered = o.ordered;
+  for (const flag of ['ordered', 'nack', 'adaptive'] as const) {
+    const value = o[flag];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw invalidType(flag, 'true or false', value);
+    engine[flag] = value;
   }
+  if (o.adaptive === true && o.n !== undefined) throw invalidValue('adaptive', 'left out or false when n fixes the shape', o.adaptive);
+  if (o.rate !== undefined) engine.rateBps = numberAtLeastZero(o.rate, 'rate');
+  checkRedundancyBounds(o, engine);
   if (o.maxPeers !== undefined) engine.maxPeers = integerIn(o.maxPeers, 'maxPeers', 1, 65_536);
   if (o.maxBlocksPerPeer !== undefined) {
     engine.maxBlocksPerPeer = integerIn(o.maxBlocksPerPeer, 'maxBlocksPerPeer', 1, 65_536);

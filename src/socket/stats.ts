@@ -9,8 +9,24 @@ export interface SocketStats {
   sent: number;
   /** Repair symbols sent. */
   repairsSent: number;
-  /** Retransmitted symbols (NACK repair; 0 while only FEC is in use). */
+  /** Source symbols sent again because the receiver NACKed them (byte-identical). */
   retransmitted: number;
+  /** Source symbols that arrived after this socket NACKed them. */
+  retransmitsReceived: number;
+  /** NACK packets sent (as a receiver) and received (as a sender). */
+  nacksSent: number;
+  nacksReceived: number;
+  /** Smoothed round-trip time to the most recently active peer, ms; 0 until measured. */
+  rttMs: number;
+  /** Repair symbols per source symbol this socket currently sends with (adapted). */
+  redundancy: number;
+  /** Sources per full block, and how long a block stays open (ms), as currently adapted. */
+  blockSources: number;
+  blockTimeMs: number;
+  /** Loss on the path before any repair, 0..1: measured when receiving, reported when sending. */
+  lossRate: number;
+  /** Datagrams the pacer dropped because more was sent than `rate` carries in a second. */
+  pacerDrops: number;
   /** Blocks (v1) or messages (seed) closed by the sender. */
   blocks: number;
   /** Datagrams received from the network. */
@@ -21,7 +37,7 @@ export interface SocketStats {
   recovered: number;
   /** Source messages known sent but never delivered (their block expired unrepaired). */
   lost: number;
-  /** Datagrams for blocks already expired. */
+  /** Datagrams for blocks already expired, and messages that came after their deadline (dropped). */
   late: number;
   /** Datagrams that failed to parse or contradicted their block (dropped). */
   malformed: number;
@@ -71,6 +87,15 @@ const ZERO: EngineCounters = {
   sent: 0,
   repairsSent: 0,
   retransmitted: 0,
+  retransmitsReceived: 0,
+  nacksSent: 0,
+  nacksReceived: 0,
+  rttMs: 0,
+  redundancy: 0,
+  blockSources: 0,
+  blockTimeMs: 0,
+  lossRate: 0,
+  pacerDrops: 0,
   blocks: 0,
   received: 0,
   delivered: 0,

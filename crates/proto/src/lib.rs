@@ -50,6 +50,7 @@ mod event;
 mod inbox;
 mod incoming;
 mod outbox;
+mod seq;
 mod stats;
 mod time;
 mod window;

@@ -59,14 +59,32 @@ impl Outbox {
         datagrams
     }
 
-    /// Numbers and queues a datagram built by this outbox.
-    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) {
+    /// Numbers and queues a datagram built by this outbox; returns it as queued.
+    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) -> &[u8] {
         if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
             number.copy_from_slice(&self.packet_number.to_be_bytes());
         }
         self.packet_number = self.packet_number.wrapping_add(1);
+        self.queue_verbatim(datagram)
+    }
+
+    /// Queues a datagram exactly as given: a retransmission keeps its packet number.
+    pub(crate) fn queue_verbatim(&mut self, datagram: Vec<u8>) -> &[u8] {
         self.bytes += datagram.len() as u64;
         self.transmits.push_back(Transmit { datagram });
+        &self.transmits.back().expect("just pushed").datagram
+    }
+
+    /// Encodes, numbers and queues a control packet.
+    pub(crate) fn send(&mut self, body: Body<'_>) {
+        let datagram = self.encode(body);
+        self.queue(datagram);
+    }
+
+    /// Adopts `connection_id` for the packets built from now on (a receiver answers on the
+    /// connection it receives).
+    pub(crate) fn set_connection_id(&mut self, connection_id: u32) {
+        self.connection_id = connection_id;
     }
 
     /// The next datagram, in order.

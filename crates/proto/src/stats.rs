@@ -39,6 +39,9 @@ pub struct Stats {
     pub expired_blocks: u64,
     /// Blocks dropped early to stay within the blocks-in-flight or memory cap.
     pub evicted_blocks: u64,
+    /// Payloads that arrived or were rebuilt after their deadline: dropped, not delivered,
+    /// and not counted `lost`.
+    pub overdue: u64,
     /// Source payloads known to have been sent but never delivered. Ordered stream mode counts
     /// every sequence number the release point passes over without a payload, whole lost
     /// blocks included; otherwise they are counted when their block is dropped (expired or
@@ -59,7 +62,7 @@ impl std::ops::AddAssign<&Stats> for Stats {
         // Destructured, so a new counter cannot be forgotten here.
         let Stats {
             received, bytes_received, accepted, delivered, bytes_delivered, recovered, duplicate, malformed, corrupt,
-            foreign, redundant, late, ignored, expired_blocks, evicted_blocks, lost,
+            foreign, redundant, late, ignored, expired_blocks, evicted_blocks, overdue, lost,
         } = *other;
         self.received += received;
         self.bytes_received += bytes_received;
@@ -76,6 +79,7 @@ impl std::ops::AddAssign<&Stats> for Stats {
         self.ignored += ignored;
         self.expired_blocks += expired_blocks;
         self.evicted_blocks += evicted_blocks;
+        self.overdue += overdue;
         self.lost += lost;
     }
 }

@@ -20,6 +20,7 @@ fn v1(max_peers: usize) -> EndpointConfig {
             receiver: ReceiverConfig::default(),
         },
         max_peers,
+        pace_bits_per_second: 0,
     }
 }
 
@@ -37,7 +38,7 @@ fn run(senders: &mut [(SocketAddr, Endpoint)], receiver: &mut Endpoint, receiver
             if due {
                 sender.handle_timeout(*now);
             }
-            while let Some((to, transmit)) = sender.poll_transmit() {
+            while let Some((to, transmit)) = sender.poll_transmit(*now) {
                 assert_eq!(to, receiver_address);
                 moved = true;
                 if !rng.chance(loss) {
@@ -126,7 +127,7 @@ fn peers_beyond_the_cap_evict_the_least_recently_active() {
     for i in 0..10 {
         let mut sender = Endpoint::new(v1(4)).unwrap();
         sender.send(receiver_address, &payload(i as u64, 100), now).unwrap();
-        while let Some((_, transmit)) = sender.poll_transmit() {
+        while let Some((_, transmit)) = sender.poll_transmit(now) {
             receiver.handle_datagram(address(i), &transmit.datagram, now);
         }
     }
@@ -138,7 +139,7 @@ fn peers_beyond_the_cap_evict_the_least_recently_active() {
 
 #[test]
 fn the_seed_format_runs_through_the_endpoint() {
-    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4 };
+    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4, pace_bits_per_second: 0 };
     let mut sender = Endpoint::new(config.clone()).unwrap();
     let mut receiver = Endpoint::new(config).unwrap();
     let mut rng = Rng::new(3);
@@ -146,7 +147,7 @@ fn the_seed_format_runs_through_the_endpoint() {
     for seq in 0..500u64 {
         sender.send(address(1), &payload(seq, 300), now).unwrap();
     }
-    while let Some((_, transmit)) = sender.poll_transmit() {
+    while let Some((_, transmit)) = sender.poll_transmit(now) {
         if !rng.chance(0.3) {
             receiver.handle_datagram(address(2), &transmit.datagram, now);
         }

@@ -32,9 +32,9 @@ fn conforms(body: Body<'_>, body_bytes: &[u8], open_ended: bool) {
 
 #[test]
 fn data() {
-    let unit = OwnedUnit::frame(b"abc").unwrap();
+    let unit = OwnedUnit::frame(b"abc", 0x0001_E240).unwrap();
     let body = Body::Data(Data { block: 5, index: 3, unit: unit.as_unit() });
-    conforms(body, &[0, 0, 0, 5, 3, 0, 3, b'a', b'b', b'c'], false);
+    conforms(body, &[0, 0, 0, 5, 3, 0, 3, 0x00, 0x01, 0xE2, 0x40, b'a', b'b', b'c'], false);
 }
 
 /// A block's id is the sequence number of its first source, so block id + index numbers every
@@ -68,8 +68,9 @@ fn data_sequence_numbers_are_block_id_plus_index() {
 
 #[test]
 fn repair() {
-    let body = Body::Repair(Repair { block: 5, index: 10, k: 10, m: 3, symbol: &[0xEE, 0xFF, 0x01] });
-    conforms(body, &[0, 0, 0, 5, 10, 10, 3, 0xEE, 0xFF, 0x01], true);
+    let symbol = [0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04];
+    let body = Body::Repair(Repair { block: 5, index: 10, k: 10, m: 3, symbol: &symbol });
+    conforms(body, &[0, 0, 0, 5, 10, 10, 3, 0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04], true);
 }
 
 #[test]
@@ -80,8 +81,25 @@ fn nack() {
 
 #[test]
 fn feedback() {
-    let body = Body::Feedback(Feedback { highest_block: 9, received: 1000, recovered: 12, lost: 1 });
-    conforms(body, &[0, 0, 0, 9, 0, 0, 0x03, 0xE8, 0, 0, 0, 12, 0, 0, 0, 1], false);
+    let body = Body::Feedback(Feedback {
+        highest_seq: 9,
+        received: 1000,
+        missing: 50,
+        bursts: 40,
+        recovered: 12,
+        lost: 1,
+        rtt_micros: 40_000,
+    });
+    let expected = [
+        [0, 0, 0, 9],
+        [0, 0, 0x03, 0xE8],
+        [0, 0, 0, 50],
+        [0, 0, 0, 40],
+        [0, 0, 0, 12],
+        [0, 0, 0, 1],
+        [0, 0, 0x9C, 0x40],
+    ];
+    conforms(body, expected.as_flattened(), false);
 }
 
 #[test]
@@ -143,7 +161,7 @@ fn bodies_with_forbidden_values_are_typed_errors() {
     assert!(matches!(parse(PacketType::Nack, &[0]), Some(WireError::InvalidField { field: "nack range count", .. })));
     assert!(matches!(parse(PacketType::Nack, &[1, 0, 0, 0, 1, 250, 7]), Some(WireError::InvalidField { .. })));
     // DATA whose length field disagrees with its bytes.
-    assert!(matches!(parse(PacketType::Data, &[0, 0, 0, 1, 0, 0, 5, b'a']), Some(WireError::LengthMismatch { .. })));
-    // REPAIR with a symbol too short to hold a unit's length prefix.
-    assert!(matches!(parse(PacketType::Repair, &[0, 0, 0, 1, 2, 2, 1, 9]), Some(WireError::InvalidField { .. })));
+    assert!(matches!(parse(PacketType::Data, &[0, 0, 0, 1, 0, 0, 5, 0, 0, 0, 0, b'a']), Some(WireError::LengthMismatch { .. })));
+    // REPAIR with a symbol too short to hold a unit's length and send time.
+    assert!(matches!(parse(PacketType::Repair, &[0, 0, 0, 1, 2, 2, 1, 9, 9, 9, 9, 9]), Some(WireError::InvalidField { .. })));
 }

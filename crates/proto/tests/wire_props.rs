@@ -13,10 +13,10 @@ use proto::Timestamp;
 /// An owned description of a valid v1 packet, from which the test builds the bytes.
 #[derive(Clone, Debug)]
 enum Spec {
-    Data { block: u32, index: u8, payload: Vec<u8> },
+    Data { block: u32, index: u8, payload: Vec<u8>, sent_at: u32 },
     Repair { block: u32, k: u8, m: u8, pick: u8, symbol: Vec<u8> },
     Nack(Vec<(u32, u8, u8)>),
-    Feedback([u32; 4]),
+    Feedback([u32; 7]),
     Ping(u64),
     Pong(u64),
     Close(u16),
@@ -25,12 +25,12 @@ enum Spec {
 
 fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
-        (any::<u32>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..300))
-            .prop_map(|(block, index, payload)| Spec::Data { block, index, payload }),
-        (any::<u32>(), 1u8..=200, 1u8..=56, any::<u8>(), prop::collection::vec(any::<u8>(), 2..300))
+        (any::<u32>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..300), any::<u32>())
+            .prop_map(|(block, index, payload, sent_at)| Spec::Data { block, index, payload, sent_at }),
+        (any::<u32>(), 1u8..=200, 1u8..=56, any::<u8>(), prop::collection::vec(any::<u8>(), 6..300))
             .prop_map(|(block, k, m, pick, symbol)| Spec::Repair { block, k, m, pick, symbol }),
         prop::collection::vec((any::<u32>(), 0u8..=200, 1u8..=55), 1..20).prop_map(Spec::Nack),
-        any::<[u32; 4]>().prop_map(Spec::Feedback),
+        any::<[u32; 7]>().prop_map(Spec::Feedback),
         any::<u64>().prop_map(Spec::Ping),
         any::<u64>().prop_map(Spec::Pong),
         any::<u16>().prop_map(Spec::Close),
@@ -44,7 +44,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 
 fn build(spec: &Spec, header: Header) -> Vec<u8> {
     let unit = match spec {
-        Spec::Data { payload, .. } => OwnedUnit::frame(payload),
+        Spec::Data { payload, sent_at, .. } => OwnedUnit::frame(payload, *sent_at),
         _ => None,
     };
     let symbol = match spec {
@@ -61,12 +61,9 @@ fn build(spec: &Spec, header: Header) -> Vec<u8> {
         Spec::Nack(ranges) => Body::Nack(Nack {
             ranges: ranges.iter().map(|&(block, first, count)| NackRange { block, first, count }).collect(),
         }),
-        Spec::Feedback([highest_block, received, recovered, lost]) => Body::Feedback(Feedback {
-            highest_block: *highest_block,
-            received: *received,
-            recovered: *recovered,
-            lost: *lost,
-        }),
+        &Spec::Feedback([highest_seq, received, missing, bursts, recovered, lost, rtt_micros]) => {
+            Body::Feedback(Feedback { highest_seq, received, missing, bursts, recovered, lost, rtt_micros })
+        }
         Spec::Ping(token) => Body::Ping(Echo { token: *token }),
         Spec::Pong(token) => Body::Pong(Echo { token: *token }),
         Spec::Close(code) => Body::Close(Close { code: *code }),

@@ -119,7 +119,7 @@ impl IoLoop {
             self.collect_transmits();
             self.send_pending();
             // Published before ringing, so a callback that reads stats() sees its batch counted.
-            self.stats.publish(&self.endpoint.stats(), &self.io);
+            self.stats.publish(&self.endpoint.stats(), &self.endpoint.path(), &self.io);
             self.ring();
             if self.closing && self.outgoing.is_empty() && self.paused.is_none() {
                 return;
@@ -237,7 +237,8 @@ impl IoLoop {
     }
 
     fn collect_transmits(&mut self) {
-        while let Some((to, transmit)) = self.endpoint.poll_transmit() {
+        let now = self.now();
+        while let Some((to, transmit)) = self.endpoint.poll_transmit(now) {
             if self.outgoing.len() >= SEND_QUEUE {
                 self.outgoing.pop_front();
                 self.io.send_queue_drops += 1;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use napi_derive::napi;
 use proto::endpoint::{EndpointConfig, Format};
 use proto::seed::SeedReceiverConfig;
-use proto::stream::{ReceiverConfig, Redundancy, SenderConfig};
+use proto::stream::{AdaptBounds, ReceiverConfig, Redundancy, SenderConfig};
 
 /// Options for [`super::Engine`]; every field optional.
 #[napi(object)]
@@ -33,6 +33,19 @@ pub struct EngineOptions {
     pub max_blocks_per_peer: Option<u32>,
     /// SO_SNDBUF / SO_RCVBUF to ask for.
     pub socket_buffer_bytes: Option<u32>,
+    /// NACK what FEC cannot rebuild and retransmit on NACK, within the latency budget (v1;
+    /// default true).
+    pub nack: Option<bool>,
+    /// Pace everything the socket sends to at most this many bits per second (0 or absent:
+    /// unpaced).
+    pub rate_bps: Option<f64>,
+    /// Let receiver reports drive the block duration and repair ratio (v1; default true
+    /// unless `n` fixes the shape). `k` is then the largest block, `redundancy` and
+    /// `blockTimeMs` the starting point.
+    pub adaptive: Option<bool>,
+    /// The repair ratio adaptation stays within (defaults 0.02 and 0.6).
+    pub min_redundancy: Option<f64>,
+    pub max_redundancy: Option<f64>,
 }
 
 pub(super) struct Config {
@@ -41,6 +54,9 @@ pub(super) struct Config {
 }
 
 const DEFAULT_K: u32 = 16;
+/// The largest block when adaptation sizes blocks by time: room for a 60 ms block of a
+/// 12 Mbit/s stream of 1316-byte datagrams.
+const DEFAULT_ADAPTIVE_K: u32 = 64;
 const DEFAULT_REDUNDANCY: f64 = 0.25;
 
 /// A random number from the standard library's per-process random hash keys: enough to keep
@@ -60,9 +76,23 @@ fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, 
     }
 }
 
+fn bounds(options: &EngineOptions) -> Result<AdaptBounds, String> {
+    let defaults = AdaptBounds::default();
+    let min_ratio = options.min_redundancy.unwrap_or(defaults.min_ratio);
+    let max_ratio = options.max_redundancy.unwrap_or(defaults.max_ratio);
+    if !(min_ratio > 0.0 && min_ratio <= max_ratio && max_ratio <= 3.0) {
+        return Err(format!(
+            "minRedundancy and maxRedundancy must satisfy 0 < min <= max <= 3, got {min_ratio} and {max_ratio}"
+        ));
+    }
+    Ok(AdaptBounds { min_ratio, max_ratio })
+}
+
 impl Config {
     pub fn from_js(options: EngineOptions) -> Result<Self, String> {
-        let k = options.k.unwrap_or(DEFAULT_K) as usize;
+        let adaptive = options.adaptive.unwrap_or(options.n.is_none());
+        let default_k = if adaptive && options.format.as_deref() != Some("seed") { DEFAULT_ADAPTIVE_K } else { DEFAULT_K };
+        let k = options.k.unwrap_or(default_k) as usize;
         let latency = duration("latencyMs", options.latency_ms, Duration::from_millis(120))?;
         let max_blocks = options.max_blocks_per_peer.unwrap_or(256) as usize;
         let format = match options.format.as_deref().unwrap_or("v1") {
@@ -72,17 +102,22 @@ impl Config {
                     (Some(n), None) => Redundancy::Fixed { k, n: n as usize },
                     (None, ratio) => Redundancy::Ratio { k, ratio: ratio.unwrap_or(DEFAULT_REDUNDANCY) },
                 };
+                let nack = options.nack.unwrap_or(true);
                 let sender = SenderConfig {
                     redundancy,
                     // A restarted sender must not reuse the numbers its receiver just saw (they
                     // would be dropped as redundant, and the order would wait out a budget).
                     first_block: random_u32(),
                     block_time: duration("blockTimeMs", options.block_time_ms, Duration::from_millis(5))?,
+                    latency,
+                    nack,
+                    adapt: adaptive.then(|| bounds(&options)).transpose()?,
                     ..SenderConfig::default()
                 };
                 let receiver = ReceiverConfig {
                     max_blocks,
                     block_deadline: latency,
+                    nack,
                     ordered: options.ordered.unwrap_or(false),
                     ..ReceiverConfig::default()
                 };
@@ -95,7 +130,12 @@ impl Config {
             }
             other => return Err(format!("format must be 'v1' or 'seed', got {other:?}")),
         };
-        let endpoint = EndpointConfig { format, max_peers: options.max_peers.unwrap_or(1024) as usize };
+        let rate = options.rate_bps.unwrap_or(0.0);
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(format!("rateBps must be a number of bits per second, 0 or more, got {rate}"));
+        }
+        let endpoint =
+            EndpointConfig { format, max_peers: options.max_peers.unwrap_or(1024) as usize, pace_bits_per_second: rate as u64 };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config { endpoint, socket_buffer_bytes: options.socket_buffer_bytes.unwrap_or(4 << 20) as usize })
     }

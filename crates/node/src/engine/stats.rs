@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use napi_derive::napi;
-use proto::endpoint::EndpointStats;
+use proto::endpoint::{EndpointStats, PathState};
 
 /// Everything `stats()` reports: the protocol's counters and the I/O layer's.
 #[napi(object)]
@@ -23,8 +23,27 @@ pub struct EngineStats {
     pub recovered: f64,
     /// Source symbols known sent but never delivered (their block expired).
     pub lost: f64,
-    /// Datagrams for blocks already expired.
+    /// Datagrams for blocks already expired, and messages that arrived or were rebuilt after
+    /// their deadline: dropped, never delivered late.
     pub late: f64,
+    /// Source symbols sent again because the receiver NACKed them.
+    pub retransmitted: f64,
+    /// Source symbols that arrived after we NACKed them.
+    pub retransmits_received: f64,
+    /// NACK packets sent and received.
+    pub nacks_sent: f64,
+    pub nacks_received: f64,
+    /// Smoothed round-trip time to the most recently active peer, ms (0 until measured).
+    pub rtt_ms: f64,
+    /// Repair symbols per source symbol we currently send with.
+    pub redundancy: f64,
+    /// Sources per full block we currently send, and how long a block stays open, ms.
+    pub block_sources: f64,
+    pub block_time_ms: f64,
+    /// Loss before repair on the path, 0..1: measured when receiving, reported when sending.
+    pub loss_rate: f64,
+    /// Datagrams the pacer dropped because more was sent than `rate` carries in a second.
+    pub pacer_drops: f64,
     /// Datagrams that failed to parse or contradicted their block.
     pub malformed: f64,
     /// Datagrams carrying a symbol already held.
@@ -80,7 +99,7 @@ pub(super) struct IoCounters {
 pub(super) struct SharedStats(Arc<Mutex<EngineStats>>);
 
 impl SharedStats {
-    pub fn publish(&self, endpoint: &EndpointStats, io: &IoCounters) {
+    pub fn publish(&self, endpoint: &EndpointStats, path: &PathState, io: &IoCounters) {
         let r = &endpoint.receive;
         let stats = EngineStats {
             sent: endpoint.sent as f64,
@@ -90,7 +109,17 @@ impl SharedStats {
             delivered: r.delivered as f64,
             recovered: r.recovered as f64,
             lost: r.lost as f64,
-            late: r.late as f64,
+            late: (r.late + r.overdue) as f64,
+            retransmitted: endpoint.retransmitted as f64,
+            retransmits_received: endpoint.retransmits_received as f64,
+            nacks_sent: endpoint.nacks_sent as f64,
+            nacks_received: endpoint.nacks_received as f64,
+            rtt_ms: path.rtt_micros as f64 / 1e3,
+            redundancy: path.redundancy_ppm as f64 / 1e6,
+            block_sources: path.block_sources as f64,
+            block_time_ms: path.block_time_micros as f64 / 1e3,
+            loss_rate: path.loss_ppm as f64 / 1e6,
+            pacer_drops: endpoint.pacer_drops as f64,
             malformed: (r.malformed + r.corrupt + r.foreign) as f64,
             duplicate: r.duplicate as f64,
             redundant: r.redundant as f64,

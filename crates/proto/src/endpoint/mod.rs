@@ -6,6 +6,7 @@
 //! destination, and bounds its memory: at most `max_peers` peers (least recently active
 //! dropped first), and a datagram that does not parse never creates a peer.
 
+mod pacer;
 mod peer;
 
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use crate::seed::SeedReceiverConfig;
 use crate::stats::Stats;
 use crate::stream::{ReceiverConfig, SenderConfig};
 use crate::time::Timestamp;
+use pacer::Pacer;
 use peer::Peer;
 
 /// The wire format an endpoint speaks, with its settings.
@@ -50,6 +52,8 @@ pub struct EndpointConfig {
     pub format: Format,
     /// Peers tracked at once, at least 1; the least recently active is dropped past it.
     pub max_peers: usize,
+    /// Pace what leaves the socket to at most this many bits per second (0: unpaced).
+    pub pace_bits_per_second: u64,
 }
 
 impl EndpointConfig {
@@ -92,6 +96,33 @@ pub struct EndpointStats {
     pub peers: usize,
     /// Peers dropped to stay within `max_peers`.
     pub evicted_peers: u64,
+    /// DATA packets sent again because a peer NACKed them.
+    pub retransmitted: u64,
+    /// NACK packets received.
+    pub nacks_received: u64,
+    /// NACK packets sent.
+    pub nacks_sent: u64,
+    /// Sources that arrived after we NACKed them.
+    pub retransmits_received: u64,
+    /// Datagrams the pacer dropped because its queue held more than a second at its rate.
+    pub pacer_drops: u64,
+}
+
+/// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
+/// RTT, the repair ratio and block shape we send with, the loss before repair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathState {
+    /// Smoothed round-trip time; 0 until measured or reported.
+    pub rtt_micros: u64,
+    /// Repair symbols per source of our full blocks, in parts per million.
+    pub redundancy_ppm: u64,
+    /// Sources per full block we send.
+    pub block_sources: u64,
+    /// How long our blocks stay open at most.
+    pub block_time_micros: u64,
+    /// Loss before repair on the path, in parts per million: measured when we receive,
+    /// reported by the peer when we send.
+    pub loss_ppm: u64,
 }
 
 /// See the module docs.
@@ -104,6 +135,7 @@ pub struct Endpoint {
     departed: EndpointStats,
     /// Datagrams that created no peer because they did not parse.
     strays: Stats,
+    pacer: Option<Pacer>,
 }
 
 impl Endpoint {
@@ -117,6 +149,7 @@ impl Endpoint {
             delivered: VecDeque::new(),
             departed: EndpointStats::default(),
             strays: Stats::default(),
+            pacer: (config.pace_bits_per_second > 0).then(|| Pacer::new(config.pace_bits_per_second)),
         })
     }
 
@@ -130,6 +163,7 @@ impl Endpoint {
         let peer = self.peers.get_mut(&to).expect("just admitted");
         let result = peer.send(payload, now);
         peer.drain(to, &mut self.outgoing, &mut self.delivered);
+        self.shed_unpaceable();
         result
     }
 
@@ -151,8 +185,15 @@ impl Endpoint {
         self.admit(from, peer);
     }
 
-    /// The next datagram to send, with its destination.
-    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Transmit)> {
+    /// The next datagram to send at `now`, with its destination; when paced, `None` until
+    /// the pacer lets the next one go (see [`Self::poll_timeout`]).
+    pub fn poll_transmit(&mut self, now: Timestamp) -> Option<(SocketAddr, Transmit)> {
+        let (_, next) = self.outgoing.front()?;
+        if let Some(pacer) = &mut self.pacer {
+            if !pacer.take(next.datagram.len(), now) {
+                return None;
+            }
+        }
         self.outgoing.pop_front()
     }
 
@@ -161,9 +202,10 @@ impl Endpoint {
         self.delivered.pop_front()
     }
 
-    /// When [`Self::handle_timeout`] is next due.
+    /// When [`Self::handle_timeout`] or, paced, [`Self::poll_transmit`] is next due.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.peers.iter().filter_map(|(_, peer)| peer.poll_timeout()).min()
+        let paced = self.pacer.as_ref().zip(self.outgoing.front()).map(|(pacer, (_, next))| pacer.ready_at(next.datagram.len()));
+        self.peers.iter().filter_map(|(_, peer)| peer.poll_timeout()).chain(paced).min()
     }
 
     /// Runs every peer's timers that are due at `now`.
@@ -192,7 +234,23 @@ impl Endpoint {
             add(&mut total, &peer.stats());
         }
         total.peers = self.peers.len();
+        total.pacer_drops = self.pacer.as_ref().map_or(0, |pacer| pacer.dropped);
         total
+    }
+
+    /// The path to the most recently active peer, if any.
+    pub fn path(&self) -> PathState {
+        self.peers.peek_mru().map(|(_, peer)| peer.path()).unwrap_or_default()
+    }
+
+    /// Drops the newest datagrams while the pacer's queue holds more than it can send in a
+    /// second: input above the pacing rate must not grow memory or latency without bound.
+    fn shed_unpaceable(&mut self) {
+        let Some(pacer) = &mut self.pacer else { return };
+        while self.outgoing.len() > 1 && pacer.over_budget(self.outgoing.iter().map(|(_, t)| t.datagram.len())) {
+            self.outgoing.pop_back();
+            pacer.dropped += 1;
+        }
     }
 
     fn admit(&mut self, address: SocketAddr, peer: Peer) {
@@ -211,4 +269,8 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.datagrams_sent += peer.datagrams_sent;
     total.bytes_sent += peer.bytes_sent;
     total.receive += &peer.receive;
+    total.retransmitted += peer.retransmitted;
+    total.nacks_received += peer.nacks_received;
+    total.nacks_sent += peer.nacks_sent;
+    total.retransmits_received += peer.retransmits_received;
 }

@@ -3,12 +3,13 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-use super::{EndpointStats, Format};
+use super::{EndpointStats, Format, PathState};
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
 use crate::seed::{SeedReceiver, SeedSender};
 use crate::stats::Stats;
 use crate::stream::{Receiver, Sender};
+use crate::wire::v1::PacketType;
 use crate::time::Timestamp;
 
 enum Link {
@@ -52,9 +53,16 @@ impl Peer {
         result
     }
 
+    /// Hands a datagram to the half it is for: what the remote's receiver says about our
+    /// stream (NACK, FEEDBACK) and its pings go to our sender, the rest to our receiver.
     pub fn handle_datagram(&mut self, datagram: &[u8], now: Timestamp) {
         match &mut self.link {
-            Link::V1 { receiver, .. } => receiver.handle_datagram(datagram, now),
+            Link::V1 { sender, receiver } => match datagram.get(1).copied().map(PacketType::try_from) {
+                Some(Ok(PacketType::Nack | PacketType::Feedback | PacketType::Ping)) if self.counted.sent > 0 => {
+                    sender.handle_datagram(datagram, now)
+                }
+                _ => receiver.handle_datagram(datagram, now),
+            },
             Link::Seed { receiver, .. } => receiver.handle_datagram(datagram, now),
         }
     }
@@ -101,7 +109,7 @@ impl Peer {
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
         match &mut self.link {
-            Link::V1 { sender, .. } => sender.poll_transmit(),
+            Link::V1 { sender, receiver } => sender.poll_transmit().or_else(|| receiver.poll_transmit()),
             Link::Seed { sender, .. } => sender.poll_transmit(),
         }
     }
@@ -119,11 +127,33 @@ impl Peer {
             Link::Seed { receiver, .. } => *receiver.stats(),
         };
         let mut stats = EndpointStats { receive, ..self.counted };
-        if let Link::V1 { sender, .. } = &self.link {
+        if let Link::V1 { sender, receiver } = &self.link {
             let s = sender.stats();
             stats.repairs_sent = s.repairs;
             stats.blocks = s.blocks;
+            stats.retransmitted = s.retransmitted;
+            stats.nacks_received = s.nacks_received;
+            let r = receiver.state();
+            stats.nacks_sent = r.nacks_sent;
+            stats.retransmits_received = r.retransmits_received;
         }
         stats
+    }
+
+    /// What this peer's sender and receiver believe about the path now.
+    pub fn path(&self) -> PathState {
+        let Link::V1 { sender, receiver } = &self.link else { return PathState::default() };
+        let (s, r) = (sender.state(), receiver.state());
+        let micros = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_micros() as u64);
+        // Our own measurement when we receive; the remote's report when we only send.
+        let rtt = r.rtt.or(s.rtt);
+        let loss = if self.counted.sent > 0 { s.loss } else { r.loss };
+        PathState {
+            rtt_micros: micros(rtt),
+            redundancy_ppm: (s.ratio * 1e6).round() as u64,
+            block_sources: s.k as u64,
+            block_time_micros: micros(Some(s.block_time)),
+            loss_ppm: (loss * 1e6).round() as u64,
+        }
     }
 }

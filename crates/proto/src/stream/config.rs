@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::error::ConfigError;
+use crate::stream::adapt::AdaptBounds;
 use crate::stream::redundancy::Redundancy;
 use crate::wire::unit::UNIT_PREFIX;
 use crate::wire::v1::REPAIR_OVERHEAD;
@@ -26,8 +27,19 @@ pub struct SenderConfig {
     /// source count, wrapping), so block id + index numbers every payload in sending order.
     pub first_block: u32,
     /// Payloads above this are refused; at most [`MAX_PAYLOAD`]. Set it to the path MTU minus
-    /// the IP/UDP headers and [`REPAIR_OVERHEAD`] + 2 to avoid IP fragmentation.
+    /// the IP/UDP headers and [`REPAIR_OVERHEAD`] + 6 to avoid IP fragmentation.
     pub max_payload: usize,
+    /// The receiver's latency budget: a source is retransmitted only within this of its
+    /// first sending (later it could not make its deadline), and adaptation sizes blocks by it.
+    pub latency: Duration,
+    /// Keep sent sources and answer NACKs with retransmissions.
+    pub nack: bool,
+    /// Bytes of sent sources kept for retransmission at most.
+    pub history_bytes: usize,
+    /// Adapt the block duration and repair ratio to the receiver's reports, within these
+    /// bounds (`redundancy` and `block_time` are then the starting point and k the largest
+    /// block); `None` keeps them fixed.
+    pub adapt: Option<AdaptBounds>,
 }
 
 impl Default for SenderConfig {
@@ -38,6 +50,10 @@ impl Default for SenderConfig {
             block_time: Duration::from_millis(5),
             first_block: 0,
             max_payload: MAX_PAYLOAD,
+            latency: Duration::from_millis(120),
+            nack: true,
+            history_bytes: 32 << 20,
+            adapt: None,
         }
     }
 }
@@ -45,7 +61,7 @@ impl Default for SenderConfig {
 impl SenderConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.max_payload > MAX_PAYLOAD {
-            return Err(ConfigError::out_of_range("max_payload", "at most 65487", self.max_payload));
+            return Err(ConfigError::out_of_range("max_payload", "at most MAX_PAYLOAD (65483)", self.max_payload));
         }
         Ok(())
     }
@@ -59,13 +75,17 @@ pub struct ReceiverConfig {
     pub connection_id: Option<u32>,
     /// Blocks in flight at most; the oldest is evicted to admit a new one. At least 1.
     pub max_blocks: usize,
-    /// The latency budget: how long after its first symbol arrives a block may still be
-    /// completed, and the latest its payloads are released; then its missing sources are
-    /// counted lost and its stragglers late.
+    /// The latency budget. A payload is released at the latest at its send time (mapped onto
+    /// the local clock through the fastest trip seen, as SRT's TSBPD does) plus this, and
+    /// never after; a block is kept for twice this after its first symbol arrives, then its
+    /// missing sources are counted lost and its stragglers late.
     pub block_deadline: Duration,
     /// Bytes held across all blocks and held-back payloads at most; past it the oldest blocks
     /// are evicted and the oldest held payloads released early.
     pub max_buffered_bytes: usize,
+    /// Ask the sender to retransmit what FEC could not rebuild, while it can still arrive in
+    /// time.
+    pub nack: bool,
     /// Release payloads in the sender's order (the default): a payload waits, at most until
     /// its deadline, for the sources before it that FEC may still rebuild. Off, each payload
     /// is delivered the moment it arrives or is rebuilt.
@@ -79,6 +99,7 @@ impl Default for ReceiverConfig {
             max_blocks: 256,
             block_deadline: Duration::from_millis(200),
             max_buffered_bytes: 64 << 20,
+            nack: true,
             ordered: true,
         }
     }

@@ -7,14 +7,26 @@
 //! nothing before them is missing, otherwise when the gap is filled or given up (its block
 //! expired or was evicted, or the waiting payload reached its deadline). Unordered, it
 //! delivers each payload as it arrives.
+//!
+//! What FEC cannot rebuild the receiver NACKs while a retransmission can still make the
+//! deadline ([`nack`]); the sender resends the original bytes ([`retransmit`]). The receiver
+//! pings for the round-trip time ([`rtt`]) and reports loss, bursts and RTT back, and the
+//! sender sizes its blocks and repairs from the reports ([`adapt`]).
 
+mod adapt;
 mod config;
+mod loss_meter;
+mod nack;
 mod order;
 mod receiver;
 pub(crate) mod redundancy;
+mod retransmit;
+mod rtt;
 mod sender;
+mod timebase;
 
+pub use adapt::AdaptBounds;
 pub use config::{ReceiverConfig, SenderConfig, MAX_PAYLOAD};
-pub use receiver::Receiver;
+pub use receiver::{Receiver, ReceiverState};
 pub use redundancy::Redundancy;
-pub use sender::{Sender, SenderStats};
+pub use sender::{Sender, SenderState, SenderStats};

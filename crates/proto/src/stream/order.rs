@@ -23,20 +23,20 @@ use crate::event::Delivery;
 use crate::inbox::Inbox;
 use crate::time::Timestamp;
 
-/// Where unwrapped sequence numbers start, so that those up to 2^31 behind the first one
-/// are still representable.
-const BASE: u64 = 1 << 32;
+use crate::seq::{unwrap_near, BASE};
 
-/// A payload waiting for the gap before it.
+/// A payload waiting for the gap before it; `None` for one that came after its deadline,
+/// whose place is passed over without counting it lost.
 struct Pending {
-    delivery: Delivery,
+    delivery: Option<Delivery>,
     deadline: Timestamp,
 }
 
 impl Pending {
     /// Bytes it holds: its payload and its entries in both maps, with slack for the trees.
     fn bytes(&self) -> usize {
-        self.delivery.payload.capacity() + 2 * (size_of::<(u64, Pending)>() + size_of::<(Timestamp, u64)>())
+        let payload = self.delivery.as_ref().map_or(0, |d| d.payload.capacity());
+        payload + 2 * (size_of::<(u64, Pending)>() + size_of::<(Timestamp, u64)>())
     }
 }
 
@@ -89,9 +89,7 @@ impl Order {
 
     /// `seq` unwrapped: the 64-bit number with those low 32 bits nearest the release point.
     pub(crate) fn unwrap(&self, seq: u32) -> u64 {
-        let next = self.next.unwrap_or(BASE);
-        let delta = i64::from(seq.wrapping_sub(next as u32) as i32);
-        next.wrapping_add_signed(delta)
+        unwrap_near(Some(self.next.unwrap_or(BASE)), seq)
     }
 
     /// Where a symbol whose payloads would be the sequence numbers `first..first + span`
@@ -139,15 +137,23 @@ impl Order {
         next
     }
 
+    /// The sequence number of the next payload to release, unwrapped.
+    pub(crate) fn next(&self) -> Option<u64> {
+        self.next
+    }
+
     /// Takes the payload numbered `seq`, due at `deadline`: released now if nothing is
     /// missing before it, held otherwise, dropped if its place was already passed over.
-    pub(crate) fn offer(&mut self, seq: u64, delivery: Delivery, deadline: Timestamp, inbox: &mut Inbox) {
+    /// `None` marks a payload that came too late: its place is passed over, not counted lost.
+    pub(crate) fn offer(&mut self, seq: u64, delivery: Option<Delivery>, deadline: Timestamp, inbox: &mut Inbox) {
         let Some(next) = self.next else { return };
         if seq < next || seq >= next + self.horizon + 256 || self.held.contains_key(&seq) {
             return;
         }
         if seq == next {
-            inbox.deliver(delivery);
+            if let Some(delivery) = delivery {
+                inbox.deliver(delivery);
+            }
             self.next = Some(next + 1);
             return self.drain(inbox);
         }
@@ -213,7 +219,9 @@ impl Order {
         if let Some(pending) = self.held.remove(&seq) {
             self.bytes -= pending.bytes();
             self.due.remove(&(pending.deadline, seq));
-            inbox.deliver(pending.delivery);
+            if let Some(delivery) = pending.delivery {
+                inbox.deliver(delivery);
+            }
         }
     }
 }
@@ -240,7 +248,7 @@ mod tests {
         order.place(first, 1, at(0));
         for &seq in seqs {
             let seq = order.unwrap(seq);
-            order.offer(seq, payload(seq), at(10), inbox);
+            order.offer(seq, Some(payload(seq)), at(10), inbox);
         }
         order
     }
@@ -251,7 +259,7 @@ mod tests {
         let mut order = order(0, &[0, 1, 3, 4, 2], &mut inbox);
         assert_eq!(released(&mut inbox), [0, 1, 2, 3, 4].map(|s| BASE + s));
         assert_eq!((order.bytes(), order.next_deadline()), (0, None));
-        order.offer(order.unwrap(1), payload(1), at(10), &mut inbox);
+        order.offer(order.unwrap(1), Some(payload(1)), at(10), &mut inbox);
         assert!(released(&mut inbox).is_empty(), "a place already passed is not released again");
     }
 

@@ -1,18 +1,47 @@
-//! The stream-mode receiver: rebuilds missing sources and releases payloads in the sender's
-//! order within the latency budget (or, unordered, as they come).
+//! The stream-mode receiver: rebuilds missing sources, asks for what FEC cannot rebuild, and
+//! releases payloads in the sender's order within the latency budget (or, unordered, as they
+//! come). It also pings the sender for the round-trip time and reports what the path loses.
 
 use std::mem::size_of;
+use std::time::Duration;
 
 use crate::block::Block;
 use crate::error::ConfigError;
 use crate::event::Delivery;
 use crate::inbox::{Inbox, Verdict};
+use crate::outbox::Outbox;
 use crate::stream::config::ReceiverConfig;
+use crate::stream::loss_meter::LossMeter;
+use crate::stream::nack::Nacker;
 use crate::stream::order::{Order, Place};
+use crate::stream::rtt::{Pings, Rtt};
+use crate::stream::timebase::TimeBase;
 use crate::time::Timestamp;
+use crate::event::Transmit;
 use crate::window::{Dropped, Held, Limits, Lookup, Window};
 use crate::wire::unit::Unit;
-use crate::wire::v1::{Body, Repair};
+use crate::wire::v1::{Body, Echo, Feedback, Nack, Repair, MAX_NACK_RANGES};
+
+/// How often the receiver pings the sender, and reports to it, while the stream flows.
+const PING_INTERVAL: Duration = Duration::from_millis(100);
+const FEEDBACK_INTERVAL: Duration = Duration::from_millis(50);
+/// Pings and reports stop after this long without a packet: the stream is over or paused.
+const QUIET_AFTER: Duration = Duration::from_secs(2);
+/// Missing sources tracked for NACK at most.
+const NACK_CAPACITY: usize = 2048;
+
+/// What the receiver currently believes about the path.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReceiverState {
+    /// Smoothed round-trip time to the sender, once measured.
+    pub rtt: Option<Duration>,
+    /// Loss before repair, 0..1, since the stream began.
+    pub loss: f64,
+    /// NACK packets sent.
+    pub nacks_sent: u64,
+    /// Sources that arrived after being NACKed.
+    pub retransmits_received: u64,
+}
 
 /// Reassembles a v1 stream: each source payload is delivered at most once, and never after
 /// its block's deadline (the latency budget, [`ReceiverConfig::block_deadline`]).
@@ -36,13 +65,22 @@ pub struct Receiver {
     /// (block id, sources known).
     departed: Vec<(u32, usize)>,
     scratch: Vec<u8>,
+    time_base: TimeBase,
+    nacker: Nacker,
+    rtt: Rtt,
+    pings: Pings,
+    meter: LossMeter,
+    /// NACK, PING and FEEDBACK for the sender, on its connection id.
+    control: Outbox,
+    /// When the last packet of the stream arrived, and when to ping and report next.
+    heard: Option<Timestamp>,
+    next_ping: Timestamp,
+    next_feedback: Timestamp,
 }
 
 /// A block in flight.
 struct Slot {
     id: u32,
-    /// When it leaves the window; the deadline of its payloads.
-    deadline: Timestamp,
     fec: Block,
 }
 
@@ -69,7 +107,9 @@ impl Receiver {
         let limits = Limits {
             blocks: config.max_blocks,
             bytes: config.max_buffered_bytes,
-            lifetime: Some(config.block_deadline),
+            // Payloads have deadlines of their own; a block outlives its first one so that
+            // the sources sent later in a long block can still be rebuilt or resent.
+            lifetime: Some(config.block_deadline * 2),
         };
         // As many sources as the window can hold blocks of: no honest stream reorders more.
         let horizon = (config.max_blocks as u64).saturating_mul(fec::MAX_SHARDS as u64).min(1 << 30);
@@ -79,6 +119,15 @@ impl Receiver {
             order: Order::new(horizon),
             departed: Vec::new(),
             scratch: Vec::new(),
+            time_base: TimeBase::default(),
+            nacker: Nacker::new(NACK_CAPACITY),
+            rtt: Rtt::default(),
+            pings: Pings::default(),
+            meter: LossMeter::default(),
+            control: Outbox::new(config.connection_id.unwrap_or(0)),
+            heard: None,
+            next_ping: Timestamp::ZERO,
+            next_feedback: Timestamp::ZERO,
             config,
         })
     }
@@ -90,16 +139,50 @@ impl Receiver {
         let (id, symbol) = match packet.body {
             Body::Data(data) => (data.block, Symbol::Source { index: data.index, unit: data.unit }),
             Body::Repair(repair) => (repair.block, Symbol::Repair(repair)),
+            Body::Pong(echo) => {
+                self.meter.arrived(packet.header.packet_number);
+                match self.pings.answer(echo.token, now.as_micros()) {
+                    Some(sample) => {
+                        self.rtt.sample(sample);
+                        self.inbox.stats.accepted += 1;
+                    }
+                    None => self.inbox.stats.ignored += 1,
+                }
+                return;
+            }
             _ => {
                 self.inbox.stats.ignored += 1;
                 return;
             }
         };
+        if self.heard.is_none() {
+            self.control.set_connection_id(packet.header.connection_id);
+        }
+        self.heard = Some(now);
+        self.meter.arrived(packet.header.packet_number);
         if self.config.ordered && !self.placed(id, &symbol, now) {
             return;
         }
         self.on_symbol(id, symbol, now);
         self.tidy();
+        if let Some(next) = self.order.next().filter(|_| self.config.ordered) {
+            self.nacker.forget_before(self.nacker.unwrap(next as u32));
+        }
+    }
+
+    /// The next control packet for the sender (NACK, PING, FEEDBACK).
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.control.pop()
+    }
+
+    /// Round-trip time, loss and NACK counters.
+    pub fn state(&self) -> ReceiverState {
+        ReceiverState {
+            rtt: self.rtt.smoothed(),
+            loss: self.meter.rate(),
+            nacks_sent: self.nacker.nacks_sent,
+            retransmits_received: self.nacker.retransmits_received,
+        }
     }
 
     /// The next payload handed to the application: in the sender's order unless
@@ -108,22 +191,63 @@ impl Receiver {
         self.inbox.pop()
     }
 
-    /// The earliest deadline among the blocks in flight and the payloads held, if any.
+    /// The earliest deadline among the blocks in flight and the payloads held, the next NACK,
+    /// ping or report, if any.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        [self.window.next_deadline(), self.order.next_deadline()].into_iter().flatten().min()
+        let nack = self.nacker.next_due().filter(|_| self.config.nack);
+        let chatter = self.talking().then(|| self.next_ping.min(self.next_feedback));
+        [self.window.next_deadline(), self.order.next_deadline(), nack, chatter].into_iter().flatten().min()
     }
 
-    /// Drops the blocks whose deadline is at or before `now`, counting what they lose, and
-    /// releases the payloads held until then.
+    /// Drops the blocks whose deadline is at or before `now`, counting what they lose,
+    /// releases the payloads held until then, and sends the NACKs, ping and report due.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.window.expire(now, &mut departures(&mut self.inbox, &mut self.departed, self.config.ordered));
         self.tidy();
         self.order.expire(now, &mut self.inbox);
+        if self.config.nack {
+            let ranges = self.nacker.poll(now, &self.rtt, self.config.block_deadline);
+            for ranges in ranges.chunks(MAX_NACK_RANGES) {
+                self.control.send(Body::Nack(Nack { ranges: ranges.to_vec() }));
+            }
+        }
+        if !self.talking() {
+            return;
+        }
+        if self.next_ping <= now {
+            let token = self.pings.send(now.as_micros());
+            self.control.send(Body::Ping(Echo { token }));
+            self.next_ping = now + PING_INTERVAL;
+        }
+        if self.next_feedback <= now {
+            self.control.send(Body::Feedback(self.report()));
+            self.next_feedback = now + FEEDBACK_INTERVAL;
+        }
     }
 
     /// Counters.
     pub fn stats(&self) -> &crate::Stats {
         &self.inbox.stats
+    }
+
+    /// Whether the stream is still flowing when the next ping or report is due: they go out
+    /// only then.
+    fn talking(&self) -> bool {
+        self.heard.is_some_and(|heard| heard + QUIET_AFTER > self.next_ping.min(self.next_feedback))
+    }
+
+    /// The cumulative counters the sender adapts to (wrapping to 32 bits on the wire).
+    fn report(&self) -> Feedback {
+        let stats = &self.inbox.stats;
+        Feedback {
+            highest_seq: self.order.next().map_or(0, |next| next as u32),
+            received: self.meter.received as u32,
+            missing: self.meter.missing as u32,
+            bursts: self.meter.bursts as u32,
+            recovered: stats.recovered as u32,
+            lost: stats.lost as u32,
+            rtt_micros: self.rtt.smoothed().map_or(0, |rtt| u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX).max(1)),
+        }
     }
 
     /// Bytes currently held: blocks in flight (symbols and bookkeeping) and payloads waiting
@@ -157,6 +281,8 @@ impl Receiver {
             (Lookup::Unknown, _) if place == Place::Ahead => return true,
             (Lookup::Unknown, _) if self.order.quiet(now, self.config.block_deadline) => {
                 self.order.restart(id, now, &mut self.inbox);
+                // A restarted sender restarted its clock too.
+                self.time_base = TimeBase::default();
                 return true;
             }
             (Lookup::Unknown, _) => true,
@@ -172,8 +298,7 @@ impl Receiver {
     /// Files a symbol into its block, hands on the payloads it brings (a DATA's own, and any
     /// it makes rebuildable) and retires a finished block.
     fn on_symbol(&mut self, id: u32, symbol: Symbol<'_>, now: Timestamp) {
-        let deadline = now + self.config.block_deadline;
-        let make = || Slot { id, deadline, fec: Block::default() };
+        let make = || Slot { id, fec: Block::default() };
         let entry =
             self.window.entry(id, now, make, &mut departures(&mut self.inbox, &mut self.departed, self.config.ordered));
         let slot = match entry {
@@ -191,19 +316,32 @@ impl Receiver {
             return;
         }
         self.order.progress(now);
+        // FEC gets the first chance at a missing source; until its block is known closed, a
+        // NACK waits at most this long.
+        let hold = self.config.block_deadline / 2;
+        match &symbol {
+            Symbol::Source { index, .. } => self.nacker.arrived(id, *index, now, hold),
+            Symbol::Repair(repair) => self.nacker.repaired(id, repair.k, now, hold),
+        }
         let mut out = Outlet {
             ordered: self.config.ordered.then(|| self.order.unwrap(id)),
             order: &mut self.order,
             inbox: &mut self.inbox,
             block: id,
-            deadline: slot.deadline,
+            now,
+            latency: self.config.block_deadline,
         };
         if let Symbol::Source { index, unit } = symbol {
-            out.hand(index, unit.payload(), false);
+            let sent = self.time_base.observe(unit.sent_at(), now);
+            out.hand(index, unit.payload(), false, self.time_base.local(sent));
         }
         for index in slot.fec.recover(&mut self.scratch) {
+            self.nacker.recovered(id.wrapping_add(u32::from(index)));
             match slot.fec.symbol(index).map(Unit::parse) {
-                Some(Ok(unit)) => out.hand(index, unit.payload(), true),
+                Some(Ok(unit)) => {
+                    let sent = self.time_base.unwrap(unit.sent_at());
+                    out.hand(index, unit.payload(), true, self.time_base.local(sent));
+                }
                 // Symbols that decode to a bad unit were forged or corrupted: nothing to deliver.
                 _ => out.inbox.stats.corrupt += 1,
             }
@@ -227,22 +365,35 @@ impl Receiver {
     }
 }
 
-/// Where the payloads of one block go: to the order, or straight to the application.
+/// Where the payloads of one block go: to the order, or straight to the application; never
+/// anywhere after their deadline.
 struct Outlet<'a> {
     /// The block's first sequence number, unwrapped, when ordered.
     ordered: Option<u64>,
     order: &'a mut Order,
     inbox: &'a mut Inbox,
     block: u32,
-    deadline: Timestamp,
+    now: Timestamp,
+    latency: Duration,
 }
 
 impl Outlet<'_> {
-    fn hand(&mut self, index: u8, payload: &[u8], recovered: bool) {
-        let delivery = Delivery { payload: payload.to_vec(), block: self.block, index, recovered };
-        match self.ordered {
-            Some(first) => self.order.offer(first + u64::from(index), delivery, self.deadline, self.inbox),
-            None => self.inbox.deliver(delivery),
+    /// Hands on a payload sent at `sent` (local time, path delay included).
+    fn hand(&mut self, index: u8, payload: &[u8], recovered: bool, sent: Timestamp) {
+        let deadline = sent + self.latency;
+        let delivery = if deadline < self.now {
+            self.inbox.stats.overdue += 1;
+            None
+        } else {
+            Some(Delivery { payload: payload.to_vec(), block: self.block, index, recovered })
+        };
+        match (self.ordered, delivery) {
+            (Some(first), delivery) => {
+                let deadline = deadline.max(self.now);
+                self.order.offer(first + u64::from(index), delivery, deadline, self.inbox)
+            }
+            (None, Some(delivery)) => self.inbox.deliver(delivery),
+            (None, None) => {}
         }
     }
 }

@@ -68,6 +68,11 @@ impl Plan {
         self.k
     }
 
+    /// Repair symbols per source of a full block.
+    pub(crate) fn ratio(&self) -> f64 {
+        self.numerator as f64 / self.denominator as f64
+    }
+
     /// Repairs for a block of `sources` (1..=k) sources: the full block's ratio, at least 1.
     pub(crate) fn repairs_for(&self, sources: usize) -> usize {
         let exact = (sources as u64 * self.numerator).div_ceil(self.denominator);

@@ -1,15 +1,20 @@
-//! The stream-mode sender: sources out at once, repairs at block close.
+//! The stream-mode sender: sources out at once, repairs at block close, retransmissions on
+//! NACK, and the block shape adapted to the receiver's reports.
+
+use std::time::Duration;
 
 use crate::error::{ConfigError, SendError};
 use crate::event::Transmit;
 use crate::outbox::Outbox;
+use crate::stream::adapt::Adapter;
 use crate::stream::config::SenderConfig;
-use crate::stream::redundancy::Plan;
+use crate::stream::redundancy::{Plan, Redundancy};
+use crate::stream::retransmit::History;
 use crate::time::Timestamp;
 use crate::wire::unit::OwnedUnit;
-use crate::wire::v1::{Body, Data, Repair};
+use crate::wire::v1::{Body, Data, Echo, Feedback, Nack, Packet, Repair};
 
-/// What a sender has emitted.
+/// What a sender has emitted and heard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SenderStats {
     /// Payloads accepted by `send`, each one DATA packet.
@@ -22,6 +27,33 @@ pub struct SenderStats {
     pub short_blocks: u64,
     /// Bytes in all datagrams emitted, headers included.
     pub bytes: u64,
+    /// DATA packets sent again on a NACK, byte for byte.
+    pub retransmitted: u64,
+    /// NACK packets received.
+    pub nacks_received: u64,
+    /// Sources a NACK asked for that were too old to make their deadline (or just resent).
+    pub retransmits_refused: u64,
+    /// Receiver reports received.
+    pub feedback_received: u64,
+    /// Control packets for this connection that did not parse, or were for another one.
+    pub control_malformed: u64,
+}
+
+/// The sender's current shape and what it believes about the path.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SenderState {
+    /// Repair symbols per source for full blocks.
+    pub ratio: f64,
+    /// Sources per full block.
+    pub k: usize,
+    /// How long a block stays open at most.
+    pub block_time: Duration,
+    /// Loss rate the receiver's reports show, before repair (0..1).
+    pub loss: f64,
+    /// Mean loss burst length, in packets.
+    pub burst: f64,
+    /// The receiver's smoothed round-trip time, once reported.
+    pub rtt: Option<Duration>,
 }
 
 /// The block being filled.
@@ -32,15 +64,20 @@ struct OpenBlock {
 
 /// Turns payloads into DATA packets immediately and REPAIR packets at each block's close.
 ///
-/// Drive it with [`send`](Self::send), drain [`poll_transmit`](Self::poll_transmit) after
-/// every call, and call [`handle_timeout`](Self::handle_timeout) at
-/// [`poll_timeout`](Self::poll_timeout) so a block closes at its time bound.
+/// Drive it with [`send`](Self::send), hand it the control packets that come back
+/// ([`handle_datagram`](Self::handle_datagram): NACK, FEEDBACK, PING), drain
+/// [`poll_transmit`](Self::poll_transmit) after every call, and call
+/// [`handle_timeout`](Self::handle_timeout) at [`poll_timeout`](Self::poll_timeout) so a
+/// block closes at its time bound.
 pub struct Sender {
     config: SenderConfig,
     plan: Plan,
+    block_time: Duration,
     next_block: u32,
     open: Option<OpenBlock>,
     outbox: Outbox,
+    history: Option<History>,
+    adapter: Option<Adapter>,
     stats: SenderStats,
 }
 
@@ -50,9 +87,12 @@ impl Sender {
         config.validate()?;
         Ok(Sender {
             plan: Plan::new(config.redundancy)?,
+            block_time: config.block_time,
             next_block: config.first_block,
             open: None,
             outbox: Outbox::new(config.connection_id),
+            history: config.nack.then(|| History::new(config.history_bytes)),
+            adapter: config.adapt.map(Adapter::new),
             stats: SenderStats::default(),
             config,
         })
@@ -65,19 +105,43 @@ impl Sender {
         if payload.len() > self.config.max_payload {
             return Err(too_large);
         }
-        let unit = OwnedUnit::frame(payload).ok_or(too_large)?;
+        // The send time travels truncated to 32 bits; the receiver unwraps it.
+        let unit = OwnedUnit::frame(payload, now.as_micros() as u32).ok_or(too_large)?;
         self.handle_timeout(now);
         let block = self.open.get_or_insert_with(|| OpenBlock { opened_at: now, units: Vec::new() });
-        let data = Data { block: self.next_block, index: block.units.len() as u8, unit: unit.as_unit() };
+        let index = block.units.len();
+        let data = Data { block: self.next_block, index: index as u8, unit: unit.as_unit() };
         let datagram = self.outbox.encode(Body::Data(data));
         block.units.push(unit);
         let full = block.units.len() >= self.plan.k();
-        self.outbox.queue(datagram);
+        let queued = self.outbox.queue(datagram);
+        if let Some(history) = &mut self.history {
+            history.keep(self.next_block.wrapping_add(index as u32), now, queued.to_vec());
+        }
         self.stats.sent += 1;
         if full {
             self.close_block();
         }
         Ok(())
+    }
+
+    /// Takes a datagram the receiver sent back: a NACK is answered with retransmissions, a
+    /// FEEDBACK adapts the block shape, a PING is answered with a PONG. Anything else, or a
+    /// packet for another connection, is counted and dropped.
+    pub fn handle_datagram(&mut self, datagram: &[u8], now: Timestamp) {
+        let packet = match Packet::parse(datagram) {
+            Ok(packet) if packet.header.connection_id == self.config.connection_id => packet,
+            _ => {
+                self.stats.control_malformed += 1;
+                return;
+            }
+        };
+        match packet.body {
+            Body::Nack(nack) => self.retransmit(&nack, now),
+            Body::Feedback(feedback) => self.adapt(feedback, now),
+            Body::Ping(echo) => self.outbox.send(Body::Pong(Echo { token: echo.token })),
+            _ => self.stats.control_malformed += 1,
+        }
     }
 
     /// The next datagram to send, in order.
@@ -87,13 +151,16 @@ impl Sender {
 
     /// When the open block reaches its time bound, if a block is open.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.open.as_ref().map(|block| block.opened_at + self.config.block_time)
+        self.open.as_ref().map(|block| block.opened_at + self.block_time)
     }
 
     /// Closes the open block if its time bound is at or before `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         if self.poll_timeout().is_some_and(|deadline| deadline <= now) {
             self.close_block();
+        }
+        if let Some(history) = &mut self.history {
+            history.expire(now, self.config.latency);
         }
     }
 
@@ -106,6 +173,44 @@ impl Sender {
     /// Counters.
     pub fn stats(&self) -> SenderStats {
         SenderStats { bytes: self.outbox.bytes, ..self.stats }
+    }
+
+    /// The current block shape and path estimates.
+    pub fn state(&self) -> SenderState {
+        let (loss, burst, rtt) = self.adapter.as_ref().map_or((0.0, 1.0, None), Adapter::estimates);
+        SenderState { ratio: self.plan.ratio(), k: self.plan.k(), block_time: self.block_time, loss, burst, rtt }
+    }
+
+    /// Resends, byte for byte, the sources a NACK names that can still make their deadline.
+    fn retransmit(&mut self, nack: &Nack, now: Timestamp) {
+        self.stats.nacks_received += 1;
+        let Some(history) = &mut self.history else { return };
+        // A NACK repeated within half a round trip is the same loss asked for twice.
+        let spacing = self.adapter.as_ref().and_then(|a| a.estimates().2).map_or(Duration::from_millis(5), |rtt| rtt / 2);
+        for range in &nack.ranges {
+            for offset in 0..range.count {
+                let seq = range.block.wrapping_add(u32::from(range.first) + u32::from(offset));
+                match history.resend(seq, now, self.config.latency, spacing) {
+                    Some(datagram) => {
+                        self.outbox.queue_verbatim(datagram.to_vec());
+                        self.stats.retransmitted += 1;
+                    }
+                    None => self.stats.retransmits_refused += 1,
+                }
+            }
+        }
+    }
+
+    /// Folds a receiver report into the estimates and re-plans the blocks to come.
+    fn adapt(&mut self, feedback: Feedback, now: Timestamp) {
+        self.stats.feedback_received += 1;
+        let Some(adapter) = &mut self.adapter else { return };
+        adapter.report(feedback, self.stats.sent, now);
+        let setting = adapter.setting(self.config.latency, self.plan.k(), self.config.nack);
+        if let Ok(plan) = Plan::new(Redundancy::Ratio { k: self.plan.k(), ratio: setting.ratio }) {
+            self.plan = plan;
+            self.block_time = setting.block_time;
+        }
     }
 
     /// Emits the open block's repair symbols and starts numbering the next block.

@@ -1,15 +1,18 @@
-//! The FEC-protected form of a source datagram: `[len u16][payload][zero padding]`.
+//! The FEC-protected form of a source datagram:
+//! `[len u16][send time u32][payload][zero padding]`.
 //!
 //! Symbols of one block must be equally long, but datagrams are not. Carrying the true length
 //! inside the protected bytes means a symbol rebuilt from repair data says how much of itself
-//! is payload, so a recovered datagram comes back exact. On the wire a DATA packet carries
-//! its unit without padding; the padding up to the block's symbol length is implicit zeros.
+//! is payload, so a recovered datagram comes back exact. The send time (the sender's clock in
+//! microseconds, wrapping at 2^32) is protected for the same reason: a rebuilt datagram keeps
+//! its own deadline at the receiver. On the wire a DATA packet carries its unit without
+//! padding; the padding up to the block's symbol length is implicit zeros.
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
 
-/// Bytes of the length prefix.
-pub const UNIT_PREFIX: usize = 2;
+/// Bytes before the payload: length and send time.
+pub const UNIT_PREFIX: usize = 6;
 
 /// The largest payload a unit can describe.
 pub const MAX_UNIT_PAYLOAD: usize = u16::MAX as usize;
@@ -27,6 +30,7 @@ impl<'a> Unit<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WireError> {
         let mut reader = Reader::new(bytes);
         let len = usize::from(reader.u16("unit length")?);
+        reader.u32("send time")?;
         let body = reader.rest();
         if len > body.len() {
             return Err(WireError::LengthMismatch { field: "unit length", declared: len, actual: body.len() });
@@ -50,6 +54,11 @@ impl<'a> Unit<'a> {
         Ok(unit)
     }
 
+    /// When the sender sent it: its clock in microseconds, truncated to 32 bits.
+    pub fn sent_at(&self) -> u32 {
+        u32::from_be_bytes(self.bytes[2..UNIT_PREFIX].try_into().expect("parsed units hold their prefix"))
+    }
+
     /// The datagram as the sender passed it.
     pub fn payload(&self) -> &'a [u8] {
         &self.bytes[UNIT_PREFIX..UNIT_PREFIX + self.len]
@@ -66,11 +75,13 @@ impl<'a> Unit<'a> {
 pub struct OwnedUnit(Vec<u8>);
 
 impl OwnedUnit {
-    /// Frames `payload`; `None` if it is longer than [`MAX_UNIT_PAYLOAD`].
-    pub fn frame(payload: &[u8]) -> Option<Self> {
+    /// Frames `payload` sent at `sent_at` (microseconds, truncated); `None` if it is longer
+    /// than [`MAX_UNIT_PAYLOAD`].
+    pub fn frame(payload: &[u8], sent_at: u32) -> Option<Self> {
         let len = u16::try_from(payload.len()).ok()?;
         let mut unit = Vec::with_capacity(UNIT_PREFIX + payload.len());
         unit.extend_from_slice(&len.to_be_bytes());
+        unit.extend_from_slice(&sent_at.to_be_bytes());
         unit.extend_from_slice(payload);
         Some(OwnedUnit(unit))
     }
@@ -92,19 +103,20 @@ mod tests {
 
     #[test]
     fn frame_then_parse_round_trips_and_padding_is_checked() {
-        let owned = OwnedUnit::frame(b"abc").unwrap();
+        let owned = OwnedUnit::frame(b"abc", 0x0102_0304).unwrap();
         let framed = owned.as_bytes();
-        assert_eq!(framed, [0, 3, b'a', b'b', b'c']);
+        assert_eq!(framed, [0, 3, 1, 2, 3, 4, b'a', b'b', b'c']);
+        assert_eq!(owned.as_unit().sent_at(), 0x0102_0304);
         assert_eq!(Unit::parse_exact(framed), Ok(owned.as_unit()));
         let mut padded = framed.to_vec();
         padded.extend_from_slice(&[0, 0]);
         assert_eq!(Unit::parse(&padded).unwrap().payload(), b"abc");
         assert!(matches!(Unit::parse_exact(&padded), Err(WireError::LengthMismatch { .. })));
-        padded[6] = 1;
+        padded[10] = 1;
         assert_eq!(Unit::parse(&padded), Err(WireError::NonZeroPadding { len: 3 }));
-        assert!(matches!(Unit::parse(&[0, 9, 1]), Err(WireError::LengthMismatch { .. })));
-        assert!(matches!(Unit::parse(&[0]), Err(WireError::Truncated { .. })));
-        assert!(OwnedUnit::frame(&vec![0; MAX_UNIT_PAYLOAD + 1]).is_none());
-        assert_eq!(OwnedUnit::frame(b"").unwrap().as_unit().payload(), b"");
+        assert!(matches!(Unit::parse(&[0, 9, 0, 0, 0, 0, 1]), Err(WireError::LengthMismatch { .. })));
+        assert!(matches!(Unit::parse(&[0, 0, 0]), Err(WireError::Truncated { .. })));
+        assert!(OwnedUnit::frame(&vec![0; MAX_UNIT_PAYLOAD + 1], 0).is_none());
+        assert_eq!(OwnedUnit::frame(b"", 0).unwrap().as_unit().payload(), b"");
     }
 }

@@ -3,11 +3,13 @@
 //! sender through a lossy link into a receiver, checking every delivered payload.
 #![allow(dead_code, unused_imports)]
 
+mod duplex;
 mod endpoints;
 mod link;
 pub mod packets;
 mod rng;
 
+pub use duplex::{simulate_duplex, DuplexReport};
 pub use endpoints::{SinkEnd, SourceEnd};
 pub use link::{Link, LinkConfig, Loss};
 pub use rng::Rng;

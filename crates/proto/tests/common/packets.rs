@@ -10,7 +10,7 @@ pub fn header(connection_id: u32) -> Header {
 
 /// A DATA packet carrying `payload`.
 pub fn data(connection_id: u32, block: u32, index: u8, payload: &[u8]) -> Vec<u8> {
-    let unit = OwnedUnit::frame(payload).expect("test payload fits");
+    let unit = OwnedUnit::frame(payload, 0).expect("test payload fits");
     Packet { header: header(connection_id), body: Body::Data(Data { block, index, unit: unit.as_unit() }) }.to_vec()
 }
 

@@ -7,14 +7,18 @@ use crate::wire::reader::Reader;
 /// The most ranges one NACK carries: 6 bytes each keeps the packet under 1,200 bytes.
 pub const MAX_NACK_RANGES: usize = 196;
 
-/// Consecutive symbols of one block the receiver is missing.
+/// Consecutive source symbols the receiver is missing: sequence numbers
+/// `block + first .. block + first + count` (wrapping). Since a block's id is its first
+/// source's sequence number, `(block, first)` is also "source `first` of block `block`"; a
+/// receiver that does not know a lost source's block names it by sequence number with
+/// `first = 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NackRange {
-    /// The block.
+    /// A block id, or any sequence number.
     pub block: u32,
-    /// The first missing symbol index.
+    /// The first missing source, counted from `block`.
     pub first: u8,
-    /// How many symbols from `first` on, at least 1, not past index 255.
+    /// How many sources from `first` on, at least 1, not past index 255.
     pub count: u8,
 }
 
@@ -59,33 +63,44 @@ impl Nack {
     }
 }
 
-/// Receiver counters for the sender's adaptive redundancy, each u32, cumulative and
-/// wrapping: the sender works on differences between reports, so a lost report costs
-/// resolution, not correctness.
+/// A receiver report for the sender's adaptive redundancy: cumulative u32 counters, wrapping,
+/// and the receiver's round-trip estimate. The sender works on differences between reports,
+/// so a lost report costs resolution, not correctness.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Feedback {
-    /// The newest block id the receiver has seen.
-    pub highest_block: u32,
-    /// Symbols received.
+    /// The newest source sequence number the receiver has seen.
+    pub highest_seq: u32,
+    /// Packets of the connection received (first copies; packet numbers tell them apart).
     pub received: u32,
+    /// Packets of the connection that never arrived, as gaps in the packet numbers show
+    /// them: the path's loss before any repair.
+    pub missing: u32,
+    /// Runs of consecutive missing packets: `missing / bursts` is the mean burst length.
+    pub bursts: u32,
     /// Source symbols rebuilt from repair.
     pub recovered: u32,
     /// Source symbols given up on.
     pub lost: u32,
+    /// The receiver's smoothed round-trip time in microseconds; 0 while it has no sample.
+    pub rtt_micros: u32,
 }
 
 impl Feedback {
     pub(crate) fn parse(reader: &mut Reader<'_>) -> Result<Self, WireError> {
         Ok(Feedback {
-            highest_block: reader.u32("highest block")?,
+            highest_seq: reader.u32("highest sequence number")?,
             received: reader.u32("received")?,
+            missing: reader.u32("missing")?,
+            bursts: reader.u32("bursts")?,
             recovered: reader.u32("recovered")?,
             lost: reader.u32("lost")?,
+            rtt_micros: reader.u32("rtt")?,
         })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        for field in [self.highest_block, self.received, self.recovered, self.lost] {
+        let Feedback { highest_seq, received, missing, bursts, recovered, lost, rtt_micros } = *self;
+        for field in [highest_seq, received, missing, bursts, recovered, lost, rtt_micros] {
             out.extend_from_slice(&field.to_be_bytes());
         }
     }

@@ -14,7 +14,7 @@ use crate::wire::reader::Reader;
 use crate::wire::unit::{Unit, UNIT_PREFIX};
 use crate::wire::v1::HEADER_LEN;
 
-/// Bytes a DATA packet adds to its payload: header, block id, index, unit length.
+/// Bytes a DATA packet adds to its payload: header, block id, index, unit length and send time.
 pub const DATA_OVERHEAD: usize = HEADER_LEN + 5 + UNIT_PREFIX;
 /// Bytes a REPAIR packet adds to its symbol: header, block id, index, k, m.
 pub const REPAIR_OVERHEAD: usize = HEADER_LEN + 7;
@@ -22,7 +22,8 @@ pub const REPAIR_OVERHEAD: usize = HEADER_LEN + 7;
 /// The largest n of GF(2^8) Reed-Solomon.
 const MAX_SYMBOLS: usize = fec::MAX_SHARDS;
 
-/// A source symbol: block id u32, index u8, then the unprotected unit `[len u16][payload]`.
+/// A source symbol: block id u32, index u8, then the unpadded unit
+/// `[len u16][send time u32][payload]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Data<'a> {
     /// The block: the stream sequence number of its first source, wrapping. `block + index`

@@ -1,0 +1,244 @@
+//! Adaptive redundancy: receiver reports drive the sender's block duration and repair ratio
+//! (seed 001: a feedback channel adjusts the FEC), within configured bounds.
+//!
+//! From the reports' differences the sender estimates the path's loss rate p and mean burst
+//! length b, as ratios of exponentially decayed packet counts (a half-life in packets, not
+//! reports, so the estimate is unbiased however the packets fall into reports), and takes the
+//! receiver's round-trip time. Then:
+//! - Block duration. When NACK can still repair within the budget (RTT well below the
+//!   latency), blocks stay short, (latency - RTT) / 2.5, because everything behind a loss
+//!   waits for its block's repairs. When it cannot, FEC is all there is, and blocks grow to
+//!   half the budget: a larger block corrects the same loss with a smaller ratio. With no
+//!   loss seen, blocks span most of the budget and carry a single repair.
+//! - Repair count. The least m for which a block of the expected size k' (the send rate
+//!   times the duration, at most k) fails with probability below a target, under a
+//!   Gilbert-Elliott loss model with the estimated p and b; the target is looser when NACK
+//!   backs FEC up.
+
+use std::time::Duration;
+
+use crate::time::Timestamp;
+use crate::wire::v1::Feedback;
+
+/// The bounds adaptation stays within.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdaptBounds {
+    /// Repair symbols per source at least (a block always gets at least one repair).
+    pub min_ratio: f64,
+    /// Repair symbols per source at most.
+    pub max_ratio: f64,
+}
+
+impl Default for AdaptBounds {
+    fn default() -> Self {
+        AdaptBounds { min_ratio: 0.02, max_ratio: 0.6 }
+    }
+}
+
+/// What the sender should do now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Setting {
+    pub(crate) block_time: Duration,
+    pub(crate) ratio: f64,
+}
+
+/// Loss below this is treated as none.
+const NO_LOSS: f64 = 0.001;
+/// Packets over which the weight of past reports halves.
+const HALF_LIFE_PACKETS: f64 = 400.0;
+/// Block failure probability aimed at when NACK backs FEC up, and when it cannot.
+const TARGET_WITH_NACK: f64 = 1e-2;
+const TARGET_FEC_ONLY: f64 = 2e-4;
+
+/// The sender's estimates and the reports they came from.
+#[derive(Debug)]
+pub(crate) struct Adapter {
+    bounds: AdaptBounds,
+    rtt: Option<Duration>,
+    last: Option<Feedback>,
+    /// Decayed counts of packets received and missing, and of loss runs.
+    received: f64,
+    missing: f64,
+    bursts: f64,
+    /// Sources per second, and the count and time it was last measured from.
+    rate: f64,
+    rate_mark: Option<(u64, Timestamp)>,
+}
+
+impl Adapter {
+    pub(crate) fn new(bounds: AdaptBounds) -> Self {
+        Adapter {
+            bounds,
+            rtt: None,
+            last: None,
+            received: 0.0,
+            missing: 0.0,
+            bursts: 0.0,
+            rate: 0.0,
+            rate_mark: None,
+        }
+    }
+
+    /// Loss rate, mean burst length and round-trip time as estimated now.
+    pub(crate) fn estimates(&self) -> (f64, f64, Option<Duration>) {
+        let total = self.received + self.missing;
+        let loss = if total > 0.0 { self.missing / total } else { 0.0 };
+        let burst = if self.bursts > 0.0 { (self.missing / self.bursts).max(1.0) } else { 1.0 };
+        (loss, burst, self.rtt)
+    }
+
+    /// Folds in a report, with `sent` sources sent so far at `now`.
+    pub(crate) fn report(&mut self, feedback: Feedback, sent: u64, now: Timestamp) {
+        if feedback.rtt_micros > 0 {
+            self.rtt = Some(Duration::from_micros(u64::from(feedback.rtt_micros)));
+        }
+        self.measure_rate(sent, now);
+        let Some(last) = self.last.replace(feedback) else { return };
+        // Wrapping differences; a report older than the last (reordered) gives huge ones.
+        let delta = |now: u32, then: u32| u64::from(now.wrapping_sub(then));
+        let (received, missing, bursts) = (
+            delta(feedback.received, last.received),
+            delta(feedback.missing, last.missing),
+            delta(feedback.bursts, last.bursts),
+        );
+        if received > 1 << 30 || missing > 1 << 30 {
+            self.last = Some(last);
+            return;
+        }
+        let decay = 0.5f64.powf((received + missing) as f64 / HALF_LIFE_PACKETS);
+        self.received = self.received * decay + received as f64;
+        self.missing = self.missing * decay + missing as f64;
+        self.bursts = self.bursts * decay + bursts as f64;
+    }
+
+    /// The block duration and repair ratio for a stream with a `latency` budget, at most
+    /// `max_k` sources per block, with or without NACK.
+    pub(crate) fn setting(&self, latency: Duration, max_k: usize, nack: bool) -> Setting {
+        let (loss, burst, _) = self.estimates();
+        let rtt = self.rtt.unwrap_or(latency);
+        let arq = nack && rtt + Duration::from_millis(10) < latency;
+        if loss < NO_LOSS {
+            let block_time = latency.mul_f64(0.8);
+            return Setting { block_time, ratio: self.bounds.min_ratio };
+        }
+        let block_time = if arq { (latency - rtt).mul_f64(0.4) } else { latency / 2 }.max(Duration::from_millis(2));
+        let k = (self.rate * block_time.as_secs_f64()).round().clamp(1.0, max_k as f64) as usize;
+        let target = if arq { TARGET_WITH_NACK } else { TARGET_FEC_ONLY };
+        let m = repairs_needed(k, loss, burst, target, ((k as f64 * self.bounds.max_ratio).ceil() as usize).max(1));
+        let ratio = (m as f64 / k as f64).clamp(self.bounds.min_ratio, self.bounds.max_ratio);
+        Setting { block_time, ratio }
+    }
+
+    fn measure_rate(&mut self, sent: u64, now: Timestamp) {
+        match self.rate_mark {
+            Some((then_sent, then)) if now.saturating_duration_since(then) >= Duration::from_millis(200) => {
+                let seconds = now.saturating_duration_since(then).as_secs_f64();
+                let sample = sent.saturating_sub(then_sent) as f64 / seconds;
+                self.rate = if self.rate == 0.0 { sample } else { self.rate + 0.3 * (sample - self.rate) };
+                self.rate_mark = Some((sent, now));
+            }
+            Some(_) => {}
+            None => self.rate_mark = Some((sent, now)),
+        }
+    }
+}
+
+/// The least m (at most `max_m`) for which k sources plus m repairs lose more than m symbols
+/// with probability at most `target`, when losses follow a Gilbert-Elliott chain with long-run
+/// loss `p` and mean burst `burst`.
+///
+/// The chain's "bad" state loses every packet: it is entered from "good" with probability
+/// q = p r / (1 - p) and left with r = 1 / burst, so its share of time is p and its runs last
+/// `burst` on average. A burst below 1 / (1 - p) would be shorter than independent losses
+/// give, so it is raised to that, which makes the chain exactly i.i.d. losses.
+pub(crate) fn repairs_needed(k: usize, p: f64, burst: f64, target: f64, max_m: usize) -> usize {
+    let p = p.clamp(0.0, 0.5);
+    if p == 0.0 {
+        return 1;
+    }
+    let burst = burst.max(1.0 / (1.0 - p));
+    let leave = 1.0 / burst;
+    let enter = p * leave / (1.0 - p);
+    let max_n = (k + max_m).min(fec::MAX_SHARDS);
+    // good[l], bad[l]: probability of l losses so far and the chain in that state.
+    let mut good = vec![0.0; max_n + 1];
+    let mut bad = vec![0.0; max_n + 1];
+    // The first packet: lost with probability p.
+    good[0] = 1.0 - p;
+    bad[1] = p;
+    for n in 1..=max_n {
+        if n > k {
+            let m = n - k;
+            let fail: f64 = (m + 1..=n).map(|l| good[l] + bad[l]).sum();
+            if fail <= target {
+                return m;
+            }
+        }
+        if n == max_n {
+            break;
+        }
+        let mut next_good = vec![0.0; max_n + 1];
+        let mut next_bad = vec![0.0; max_n + 1];
+        for l in 0..=n {
+            let (g, b) = (good[l], bad[l]);
+            if g == 0.0 && b == 0.0 {
+                continue;
+            }
+            next_good[l] += g * (1.0 - enter) + b * leave;
+            if l < max_n {
+                next_bad[l + 1] += g * enter + b * (1.0 - leave);
+            }
+        }
+        good = next_good;
+        bad = next_bad;
+    }
+    max_m.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn independent_losses_match_the_binomial_tail() {
+        // Binomial(25, 0.05): P(X >= 5) = 0.0072, P(X >= 6) = 0.0012.
+        assert_eq!(repairs_needed(20, 0.05, 1.0, 3e-3, 64), 5);
+        assert_eq!(repairs_needed(20, 0.05, 1.0, 1e-2, 64), 4);
+        assert_eq!(repairs_needed(20, 0.0, 1.0, 1e-3, 64), 1);
+    }
+
+    #[test]
+    fn bursts_need_more_repairs_than_the_same_loss_spread_out() {
+        let spread = repairs_needed(16, 0.05, 1.0, 3e-3, 64);
+        let bursty = repairs_needed(16, 0.05, 4.0, 3e-3, 64);
+        assert!(bursty > spread + 2, "{bursty} vs {spread}");
+        assert_eq!(repairs_needed(16, 0.4, 8.0, 1e-9, 10), 10, "capped");
+    }
+
+    fn report(adapter: &mut Adapter, received: u32, missing: u32, bursts: u32, ms: u64) {
+        let feedback = Feedback { received, missing, bursts, rtt_micros: 40_000, ..Feedback::default() };
+        adapter.report(feedback, u64::from(received + missing), Timestamp::from_micros(ms * 1000));
+    }
+
+    #[test]
+    fn reports_drive_the_setting() {
+        let mut adapter = Adapter::new(AdaptBounds::default());
+        let latency = Duration::from_millis(120);
+        report(&mut adapter, 0, 0, 0, 0);
+        report(&mut adapter, 500, 0, 0, 1000);
+        let calm = adapter.setting(latency, 64, true);
+        assert_eq!(calm, Setting { block_time: Duration::from_millis(96), ratio: 0.02 });
+        for second in 2..8 {
+            report(&mut adapter, 500 * second as u32, 25 * (second as u32 - 1), 24 * (second as u32 - 1), second * 1000);
+        }
+        let (loss, burst, rtt) = adapter.estimates();
+        assert!((loss - 0.0476).abs() < 0.005 && burst < 1.1, "{loss} {burst}");
+        assert_eq!(rtt, Some(Duration::from_millis(40)));
+        let lossy = adapter.setting(latency, 64, true);
+        assert_eq!(lossy.block_time, Duration::from_millis(32));
+        assert!(lossy.ratio > 0.2 && lossy.ratio < 0.4, "{lossy:?}");
+        let fec_only = adapter.setting(latency, 64, false);
+        assert_eq!(fec_only.block_time, Duration::from_millis(60));
+        assert!(fec_only.ratio < 0.33, "bigger blocks, smaller ratio: {fec_only:?}");
+    }
+}
