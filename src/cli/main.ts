@@ -17,6 +17,8 @@ const commands: Record<string, () => Promise<Command>> = {
   proxy: () => import('./commands/proxy.js'),
   send: () => import('./commands/send.js'),
   recv: () => import('./commands/recv.js'),
+  relay: () => import('./commands/relay.js'),
+  demo: () => import('./commands/demo.js'),
 };
 
 const names = Object.keys(commands);
