@@ -9,7 +9,7 @@
 //!   latency), blocks stay short, (latency - RTT) / 2.5, because everything behind a loss
 //!   waits for its block's repairs. When it cannot, FEC is all there is, and blocks grow to
 //!   half the budget: a larger block corrects the same loss with a smaller ratio. With no
-//!   loss seen, blocks span most of the budget and carry a single repair.
+//!   loss seen, blocks span 0.9 of the budget and carry a single repair.
 //! - Repair count. The least m for which a block of the expected size k' (the send rate
 //!   times the duration, at most k) fails with probability below a target, under a
 //!   Gilbert-Elliott loss model with the estimated p and b; the target is looser when NACK
@@ -23,7 +23,8 @@ use crate::wire::v1::Feedback;
 /// The bounds adaptation stays within.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdaptBounds {
-    /// Repair symbols per source at least (a block always gets at least one repair).
+    /// Repair symbols per source at least, rounded to the nearest whole repair (a block always
+    /// gets at least one).
     pub min_ratio: f64,
     /// Repair symbols per source at most.
     pub max_ratio: f64,
@@ -35,11 +36,13 @@ impl Default for AdaptBounds {
     }
 }
 
-/// What the sender should do now.
+/// What the sender should do now: blocks of `k` sources and `m` repairs, closed early after
+/// `block_time` if the sources come slower than expected.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Setting {
     pub(crate) block_time: Duration,
-    pub(crate) ratio: f64,
+    pub(crate) k: usize,
+    pub(crate) m: usize,
 }
 
 /// Loss below this is treated as none.
@@ -118,15 +121,23 @@ impl Adapter {
         let rtt = self.rtt.unwrap_or(latency);
         let arq = nack && rtt + Duration::from_millis(10) < latency;
         if loss < NO_LOSS {
-            let block_time = latency.mul_f64(0.8);
-            return Setting { block_time, ratio: self.bounds.min_ratio };
+            let block_time = latency.mul_f64(0.9);
+            let k = (self.rate * block_time.as_secs_f64()).floor().clamp(1.0, max_k as f64) as usize;
+            let m = ((k as f64 * self.bounds.min_ratio).round() as usize).max(1);
+            return Setting { block_time, k, m };
         }
-        let block_time = if arq { (latency - rtt).mul_f64(0.4) } else { latency / 2 }.max(Duration::from_millis(2));
-        let k = (self.rate * block_time.as_secs_f64()).round().clamp(1.0, max_k as f64) as usize;
+        let longest = if arq { (latency - rtt).mul_f64(0.4) } else { latency / 2 }.max(Duration::from_millis(2));
+        let most = (self.rate * longest.as_secs_f64()).floor().clamp(1.0, max_k as f64) as usize;
         let target = if arq { TARGET_WITH_NACK } else { TARGET_FEC_ONLY };
-        let m = repairs_needed(k, loss, burst, target, ((k as f64 * self.bounds.max_ratio).ceil() as usize).max(1));
-        let ratio = (m as f64 / k as f64).clamp(self.bounds.min_ratio, self.bounds.max_ratio);
-        Setting { block_time, ratio }
+        // Repairs come in whole symbols, so a slightly shorter block can need a smaller ratio
+        // (at 5%: 14 sources need 3 repairs, 15 need 4): take the cheapest size up to the
+        // longest block allowed, the shorter on a tie.
+        let (k, m) = (most.div_ceil(2)..=most)
+            .map(|k| (k, repairs_needed(k, loss, burst, target, ((k as f64 * self.bounds.max_ratio).ceil() as usize).max(1))))
+            .min_by(|(k1, m1), (k2, m2)| (m1 * k2).cmp(&(m2 * k1)).then(k1.cmp(k2)))
+            .expect("the range holds at least `most`");
+        let m = m.clamp((k as f64 * self.bounds.min_ratio).round() as usize, (k as f64 * self.bounds.max_ratio).ceil() as usize).max(1);
+        Setting { block_time: longest, k, m }
     }
 
     fn measure_rate(&mut self, sent: u64, now: Timestamp) {
@@ -227,7 +238,7 @@ mod tests {
         report(&mut adapter, 0, 0, 0, 0);
         report(&mut adapter, 500, 0, 0, 1000);
         let calm = adapter.setting(latency, 64, true);
-        assert_eq!(calm, Setting { block_time: Duration::from_millis(96), ratio: 0.02 });
+        assert_eq!(calm, Setting { block_time: Duration::from_millis(108), k: 54, m: 1 });
         for second in 2..8 {
             report(&mut adapter, 500 * second as u32, 25 * (second as u32 - 1), 24 * (second as u32 - 1), second * 1000);
         }
@@ -236,9 +247,10 @@ mod tests {
         assert_eq!(rtt, Some(Duration::from_millis(40)));
         let lossy = adapter.setting(latency, 64, true);
         assert_eq!(lossy.block_time, Duration::from_millis(32));
-        assert!(lossy.ratio > 0.2 && lossy.ratio < 0.4, "{lossy:?}");
+        let ratio = |s: Setting| s.m as f64 / s.k as f64;
+        assert!(lossy.k <= 16 && ratio(lossy) > 0.15 && ratio(lossy) < 0.3, "{lossy:?}");
         let fec_only = adapter.setting(latency, 64, false);
         assert_eq!(fec_only.block_time, Duration::from_millis(60));
-        assert!(fec_only.ratio < 0.33, "bigger blocks, smaller ratio: {fec_only:?}");
+        assert!(fec_only.k > lossy.k && ratio(fec_only) < 0.33, "bigger blocks, smaller ratio: {fec_only:?}");
     }
 }

@@ -72,6 +72,8 @@ struct OpenBlock {
 pub struct Sender {
     config: SenderConfig,
     plan: Plan,
+    /// The configured k: the largest block adaptation may choose.
+    max_k: usize,
     block_time: Duration,
     next_block: u32,
     open: Option<OpenBlock>,
@@ -85,8 +87,10 @@ impl Sender {
     /// A sender for `config`, or the field that is out of range.
     pub fn new(config: SenderConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let plan = Plan::new(config.redundancy)?;
         Ok(Sender {
-            plan: Plan::new(config.redundancy)?,
+            max_k: plan.k(),
+            plan,
             block_time: config.block_time,
             next_block: config.first_block,
             open: None,
@@ -206,8 +210,8 @@ impl Sender {
         self.stats.feedback_received += 1;
         let Some(adapter) = &mut self.adapter else { return };
         adapter.report(feedback, self.stats.sent, now);
-        let setting = adapter.setting(self.config.latency, self.plan.k(), self.config.nack);
-        if let Ok(plan) = Plan::new(Redundancy::Ratio { k: self.plan.k(), ratio: setting.ratio }) {
+        let setting = adapter.setting(self.config.latency, self.max_k, self.config.nack);
+        if let Ok(plan) = Plan::new(Redundancy::Fixed { k: setting.k, n: setting.k + setting.m }) {
             self.plan = plan;
             self.block_time = setting.block_time;
         }
