@@ -1,51 +1,20 @@
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { checkTs, Collector, ffmpegAvailable, generateTs, matchDelivery, replay, splitDatagrams } from '../src/media/index.js';
 import { LossyProxy } from '../src/proxy/proxy.js';
 import { applySettings, planRelay } from '../src/relay/plan.js';
 import type { RelayStats } from '../src/relay/relay.js';
+import { BUILT_MAIN, cli as runCli, type Cli } from './helpers/cli.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-/** The built CLI, so the test covers what `perfect-socket` runs (`npm test` builds it first). */
-const MAIN = join(root, 'dist/cli/main.js');
+const MAIN = BUILT_MAIN;
 const HOST = '127.0.0.1';
 
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  /** Waits for "listening on 127.0.0.1:PORT" on stderr; returns the port. */
-  listening: () => Promise<number>;
-}
-
-/** Runs `perfect-socket ARGS` from dist/; killed when the test ends. */
+/** Runs `perfect-socket ARGS` from dist/, so the test covers what the binary runs. */
 function cli(t: ExecutionContext, args: string[]): Cli {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: root });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  const listening = async (): Promise<number> => {
-    const end = Date.now() + 15_000;
-    for (;;) {
-      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(err)?.[1];
-      if (port) return Number(port);
-      if (Date.now() > end || child.exitCode !== null) throw new Error(`no "listening on" from relay ${args.join(' ')}: ${err}`);
-      await sleep(10);
-    }
-  };
-  return { child, stdout: () => out, stderr: () => err, exited, listening };
+  return runCli(t, args, 'dist');
 }
 
 /** The relay's final counters: the last stderr line, JSON. */

@@ -1,43 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { cli } from './helpers/cli.js';
 const LINES = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${'z'.repeat(i % 50)}`);
-
-interface Cli {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  /** Waits until stderr says "listening on 127.0.0.1:PORT"; returns the port. */
-  listening: () => Promise<number>;
-}
-
-/** Runs `perfect-socket ARGS` from the sources; killed when the test ends. */
-function cli(t: ExecutionContext, args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  const listening = async (): Promise<number> => {
-    const end = Date.now() + 15_000;
-    for (;;) {
-      const port = /listening on 127\.0\.0\.1:(\d+)/.exec(err)?.[1];
-      if (port) return Number(port);
-      if (Date.now() > end || child.exitCode !== null) throw new Error(`no "listening on" from ${args[0]}: ${err}`);
-      await sleep(10);
-    }
-  };
-  return { child, stdout: () => out, stderr: () => err, exited, listening };
-}
 
 /** The last JSON line of a command's stderr: its counters. */
 function statsOf(stderr: string): Record<string, number> {

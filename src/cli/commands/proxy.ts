@@ -14,6 +14,7 @@ import {
   UsageError,
   type FlagSpec,
 } from '../args.js';
+import { signalled } from '../signals.js';
 
 /** One line for the command overview. */
 export const summary = 'lossy UDP proxy: loss, bursts, delay, jitter, reorder, duplicates, rate cap';
@@ -130,18 +131,6 @@ export function formatStats(stats: ProxyStats): string {
   );
 }
 
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
 /** Runs the proxy until SIGINT/SIGTERM. */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, specs);
@@ -180,14 +169,14 @@ export async function run(argv: string[]): Promise<number> {
     maxClients,
   });
   // Listen for signals before announcing, so a test that signals right after the line is safe.
-  const signalled = waitForSignal();
+  const stopped = signalled();
   const bound = await proxy.listen();
   process.stderr.write(`listening on ${formatEndpoint(bound.address, bound.port)}\n`);
   process.stderr.write(
     `forwarding to ${formatEndpoint(target.host, target.port)}; seed ${proxy.seed}; ` +
       `forward: ${describe(forward)}; back: ${describe(back)}\n`,
   );
-  await signalled;
+  await stopped;
   await proxy.close();
   const stats = proxy.stats();
   process.stderr.write(`${formatStats(stats)}\n`);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { lookupHost } from '../../socket/resolve.js';
 import { parseEndpointUrl } from '../../url.js';
 import { formatEndpoint, parseFlags, parseInteger, UsageError } from '../args.js';
+import { signalled } from '../signals.js';
 
 /** One line for the command overview. */
 export const summary = 'receive protected messages and print each as one line';
@@ -32,18 +33,6 @@ const specs = {
 const MAX_PENDING_OUTPUT = 64 * 1024 * 1024;
 
 const NEWLINE = Buffer.from('\n');
-
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 /** Runs the receiver until a signal or --count messages. */
 export async function run(argv: string[]): Promise<number> {

@@ -15,6 +15,7 @@ import {
   UsageError,
   type FlagValues,
 } from '../args.js';
+import { signalled } from '../signals.js';
 
 /** One line for the command overview. */
 export const summary = 'relay plain UDP into a protected stream (udp->psock) or back out of one (psock->udp)';
@@ -83,18 +84,6 @@ function readSettings(values: Values): ProtectionOptions {
   if (values.rate !== undefined) settings.rate = parseRate(values.rate, '--rate');
   if (values.nack !== undefined) settings.nack = parseSwitch(values.nack, '--nack');
   return settings;
-}
-
-function signalled(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 /** Runs the relay until SIGINT/SIGTERM. */

@@ -49,6 +49,11 @@ pub(crate) struct Setting {
 const NO_LOSS: f64 = 0.001;
 /// Packets over which the weight of past reports halves.
 const HALF_LIFE_PACKETS: f64 = 400.0;
+/// What the sender believes before any report, as if it had seen this many packets with this
+/// loss: a path is not taken to be clean until a few half-lives of reports say so, so a
+/// stream's first blocks are not sized for no loss on the strength of its first 30 packets.
+const PRIOR_PACKETS: f64 = 50.0;
+const PRIOR_LOSS: f64 = 0.05;
 /// Block failure probability aimed at when NACK backs FEC up, and when it cannot.
 const TARGET_WITH_NACK: f64 = 1e-2;
 const TARGET_FEC_ONLY: f64 = 2e-4;
@@ -74,9 +79,9 @@ impl Adapter {
             bounds,
             rtt: None,
             last: None,
-            received: 0.0,
-            missing: 0.0,
-            bursts: 0.0,
+            received: PRIOR_PACKETS * (1.0 - PRIOR_LOSS),
+            missing: PRIOR_PACKETS * PRIOR_LOSS,
+            bursts: PRIOR_PACKETS * PRIOR_LOSS,
             rate: 0.0,
             rate_mark: None,
         }
@@ -237,10 +242,15 @@ mod tests {
         let latency = Duration::from_millis(120);
         report(&mut adapter, 0, 0, 0, 0);
         report(&mut adapter, 500, 0, 0, 1000);
+        let early = adapter.setting(latency, 64, true);
+        assert_eq!(early.block_time, Duration::from_millis(32), "one clean second does not outweigh the prior: {early:?}");
+        for second in 2..=4 {
+            report(&mut adapter, 500 * second, 0, 0, u64::from(second) * 1000);
+        }
         let calm = adapter.setting(latency, 64, true);
         assert_eq!(calm, Setting { block_time: Duration::from_millis(108), k: 54, m: 1 });
-        for second in 2..8 {
-            report(&mut adapter, 500 * second as u32, 25 * (second as u32 - 1), 24 * (second as u32 - 1), second * 1000);
+        for second in 5..11 {
+            report(&mut adapter, 500 * second as u32, 25 * (second as u32 - 4), 24 * (second as u32 - 4), second * 1000);
         }
         let (loss, burst, rtt) = adapter.estimates();
         assert!((loss - 0.0476).abs() < 0.005 && burst < 1.1, "{loss} {burst}");

@@ -27,6 +27,10 @@ const PING_INTERVAL: Duration = Duration::from_millis(100);
 const FEEDBACK_INTERVAL: Duration = Duration::from_millis(50);
 /// Pings and reports stop after this long without a packet: the stream is over or paused.
 const QUIET_AFTER: Duration = Duration::from_secs(2);
+/// Each NACK goes out this many times: a NACK comes only after FEC has failed, when the budget
+/// leaves room for about one round trip, so losing the one NACK usually loses the data; a
+/// copy costs a few bytes, rarely.
+const NACK_COPIES: usize = 2;
 /// Missing sources tracked for NACK at most.
 const NACK_CAPACITY: usize = 2048;
 
@@ -208,7 +212,9 @@ impl Receiver {
         if self.config.nack {
             let ranges = self.nacker.poll(now, &self.rtt, self.config.block_deadline);
             for ranges in ranges.chunks(MAX_NACK_RANGES) {
-                self.control.send(Body::Nack(Nack { ranges: ranges.to_vec() }));
+                for _ in 0..NACK_COPIES {
+                    self.control.send(Body::Nack(Nack { ranges: ranges.to_vec() }));
+                }
             }
         }
         if !self.talking() {

@@ -14,6 +14,10 @@ use crate::time::Timestamp;
 use crate::wire::unit::OwnedUnit;
 use crate::wire::v1::{Body, Data, Echo, Feedback, Nack, Packet, Repair};
 
+/// Each retransmission goes out this many times, byte for byte: it is the last chance of a
+/// source FEC could not rebuild, usually with no time for another round trip, and it is rare.
+const RETRANSMIT_COPIES: usize = 2;
+
 /// What a sender has emitted and heard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SenderStats {
@@ -27,7 +31,7 @@ pub struct SenderStats {
     pub short_blocks: u64,
     /// Bytes in all datagrams emitted, headers included.
     pub bytes: u64,
-    /// DATA packets sent again on a NACK, byte for byte.
+    /// Sources sent again on a NACK, byte for byte (each as [`RETRANSMIT_COPIES`] datagrams).
     pub retransmitted: u64,
     /// NACK packets received.
     pub nacks_received: u64,
@@ -196,7 +200,9 @@ impl Sender {
                 let seq = range.block.wrapping_add(u32::from(range.first) + u32::from(offset));
                 match history.resend(seq, now, self.config.latency, spacing) {
                     Some(datagram) => {
-                        self.outbox.queue_verbatim(datagram.to_vec());
+                        for _ in 0..RETRANSMIT_COPIES {
+                            self.outbox.queue_verbatim(datagram.to_vec());
+                        }
                         self.stats.retransmitted += 1;
                     }
                     None => self.stats.retransmits_refused += 1,
