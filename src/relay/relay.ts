@@ -1,9 +1,7 @@
-import { createSocket as createUdpSocket, type Socket as UdpSocket } from 'node:dgram';
-import { once } from 'node:events';
+import { engineClass, type Engine, type EngineOptions } from '../socket/engine-contract.js';
+import { resolveOptions, type ProtectionOptions } from '../socket/options.js';
 import { lookupHost } from '../socket/resolve.js';
-import type { ProtectionOptions } from '../socket/options.js';
-import { createSocket, type PerfectSocket } from '../socket/socket.js';
-import type { SocketStats } from '../socket/stats.js';
+import { mergeStats, type SocketStats } from '../socket/stats.js';
 import type { EndpointUrl } from '../url.js';
 import { planRelay, type RelayMode, type RelayPlan } from './plan.js';
 import { RateMeter } from './rate-meter.js';
@@ -16,7 +14,7 @@ export interface RelayOptions {
   to: string | EndpointUrl;
   /** Settings overriding the psock URL's query: every one given wins. */
   settings?: ProtectionOptions;
-  /** SO_RCVBUF / SO_SNDBUF for the plain UDP socket (default 4 MiB; the kernel may cap it). */
+  /** SO_RCVBUF / SO_SNDBUF for both sockets (default 4 MiB; the kernel may cap it). */
   socketBufferBytes?: number;
 }
 
@@ -76,162 +74,130 @@ export interface Relay {
 const DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
- * Carries datagrams between plain UDP and a protected endpoint, unchanged and one for one:
+ * Carries datagrams between plain UDP and a protected endpoint, unchanged and one for one. The
+ * data path runs on the native engine's I/O thread, both sockets there (its bridge), so a
+ * forwarded datagram never crosses into JavaScript; this object only configures it and reads
+ * its counters.
  *
- * - `udp://H:P -> psock://H:P` (sender side): a node:dgram socket bound at `from` takes
- *   datagrams (say from `ffmpeg -f mpegts udp://H:P`) and a {@link PerfectSocket} sends each to
- *   the psock peer. The socket stays open and reading, because the receiver sends its NACKs,
- *   feedback and pings back to it.
- * - `psock://H:P -> udp://H:P` (receiver side): a PerfectSocket bound at `from` (in order,
- *   `ordered: true`, unless the URL says `ordered=0`) hands each message to a dgram socket
- *   connected to `to` (say `ffplay udp://H:P`).
+ * - `udp://H:P -> psock://H:P` (sender side): the engine's plain socket, bound at `from`, takes
+ *   datagrams (say from `ffmpeg -f mpegts udp://H:P`) and sends each to the psock peer as a
+ *   protected message. The protected socket stays open and reading, because the receiver sends
+ *   its NACKs, feedback and pings back to it.
+ * - `psock://H:P -> udp://H:P` (receiver side): the protected socket, bound at `from`, delivers
+ *   in order (`ordered: true`, unless the URL says `ordered=0`) and each message leaves the
+ *   plain socket for `to` (say `ffplay udp://H:P`).
  *
- * Nothing is batched here beyond what the sockets do. Nothing from the network throws: failed
- * sends, oversized datagrams and socket errors are counted in {@link Relay.stats}.
+ * Nothing from the network throws: failed sends, oversized datagrams and socket errors are
+ * counted in {@link Relay.stats}.
  *
  * @throws (rejects) UsageError for a malformed URL, TypeError or RangeError for bad settings or
- *   not exactly one psock side, and the socket error (EADDRINUSE, ...) when a bind fails
+ *   not exactly one psock side, and an Error naming the address when a bind fails
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const plan = planRelay(options.from, options.to, options.settings);
-  const bufferBytes = options.socketBufferBytes ?? DEFAULT_BUFFER_BYTES;
   const [local, remote] = await Promise.all([lookupHost(plan.from.host), lookupHost(plan.to.host)]);
   const sender = plan.mode === 'udp->psock';
-  const psock = createSocket(
+  const { engine: protection } = resolveOptions(
     sender ? { type: remote.type, ...plan.protection } : { type: local.type, ordered: true, ...plan.protection },
   );
-  const udp = createUdpSocket({
-    type: (sender ? local : remote).type,
-    recvBufferSize: bufferBytes,
-    sendBufferSize: bufferBytes,
-  });
-  const relay = new ForwardingRelay(plan, udp, psock, remote.address);
+  const socketBufferBytes = options.socketBufferBytes ?? DEFAULT_BUFFER_BYTES;
+  const Engine = engineClass();
+  const bridge: EngineOptions = sender
+    ? { bridgeIn: { host: local.address, port: plan.from.port, peerHost: remote.address, peerPort: plan.to.port } }
+    : { bridgeOut: { host: remote.address, port: plan.to.port } };
+  // Every delivery leaves through the bridge; the engine never calls back with messages.
+  const engine = new Engine({ ...protection, ...bridge, socketBufferBytes }, () => {});
   try {
-    if (sender) {
-      // Bound before any input arrives, so control packets from the receiver have a home.
-      psock.bind(0, remote.type === 'udp6' ? '::' : '0.0.0.0');
-      udp.bind(plan.from.port, local.address);
-      await Promise.all([once(psock, 'listening'), once(udp, 'listening')]);
-    } else {
-      // Connected: the address is fixed once, and ICMP errors from `to` are reported.
-      udp.connect(plan.to.port, remote.address);
-      psock.bind(plan.from.port, local.address);
-      await Promise.all([once(udp, 'connect'), once(psock, 'listening')]);
-    }
+    const bound = sender ? engine.bind(remote.type === 'udp6' ? '::' : '0.0.0.0', 0) : engine.bind(local.address, plan.from.port);
+    const address = sender ? engine.bridgeAddress() : bound;
+    if (address == null) throw new Error('the native engine has no bridge; rebuild it with `npm run build`');
+    return new BridgedRelay(plan, engine, address);
   } catch (err) {
-    await relay.close();
+    engine.close();
     throw err;
   }
-  relay.started();
-  return relay;
 }
 
-class ForwardingRelay implements Relay {
+class BridgedRelay implements Relay {
   readonly mode: RelayMode;
   readonly settings: ProtectionOptions;
-  readonly #udp: UdpSocket;
-  readonly #psock: PerfectSocket;
-  readonly #in: Traffic = { packets: 0, bytes: 0 };
-  readonly #out: Traffic = { packets: 0, bytes: 0 };
-  #dropped = 0;
-  #udpErrors = 0;
-  #address: RelayAddress | undefined;
-  #meter: RateMeter<'inBytes' | 'outBytes' | 'inPackets' | 'outPackets' | 'wireBytes'> | undefined;
-  #closing: Promise<void> | undefined;
+  readonly address: RelayAddress;
+  readonly #engine: Engine;
+  readonly #meter: RateMeter<'inBytes' | 'outBytes' | 'inPackets' | 'outPackets' | 'wireBytes'>;
+  #last: RelayStats | undefined;
+  #closed = false;
 
-  constructor(plan: RelayPlan, udp: UdpSocket, psock: PerfectSocket, toAddress: string) {
+  constructor(plan: RelayPlan, engine: Engine, address: RelayAddress) {
     this.mode = plan.mode;
     this.settings = plan.protection;
-    this.#udp = udp;
-    this.#psock = psock;
-    const toPort = plan.to.port;
-    // Error listeners first: an 'error' with no listener would throw into the event loop.
-    udp.on('error', () => {
-      this.#udpErrors++;
-      // On the receiver side the dgram socket only sends: its errors are failed sends.
-      if (this.mode === 'psock->udp') this.#dropped++;
-    });
-    // Bind failures reach startRelay through once(); afterwards only failed sends come here.
-    psock.on('error', () => this.#dropped++);
-    if (this.mode === 'udp->psock') {
-      udp.on('message', (msg) => {
-        this.#count(this.#in, msg.length);
-        if (this.#closing) return;
-        psock.send(msg, toPort, toAddress);
-        this.#count(this.#out, msg.length);
-      });
-    } else {
-      psock.on('message', (msg) => {
-        this.#count(this.#in, msg.length);
-        if (this.#closing) return;
-        udp.send(msg);
-        this.#count(this.#out, msg.length);
-      });
-    }
-  }
-
-  get address(): RelayAddress {
-    if (this.#address === undefined) throw new Error('the relay is not listening');
-    return this.#address;
-  }
-
-  /** Called once both sockets are ready. */
-  started(): void {
-    const a = this.mode === 'udp->psock' ? this.#udp.address() : this.#psock.address();
-    this.#address = { address: a.address, port: a.port, family: a.family };
+    this.address = { address: address.address, port: address.port, family: address.family };
+    this.#engine = engine;
     this.#meter = new RateMeter(() => {
-      const { bytesSent, bytesReceived } = this.#psock.stats();
+      const { in: taken, out: handed, psock } = this.#counts();
       return {
-        inBytes: this.#in.bytes,
-        outBytes: this.#out.bytes,
-        inPackets: this.#in.packets,
-        outPackets: this.#out.packets,
-        wireBytes: bytesSent + bytesReceived,
+        inBytes: taken.bytes,
+        outBytes: handed.bytes,
+        inPackets: taken.packets,
+        outPackets: handed.packets,
+        wireBytes: psock.bytesSent + psock.bytesReceived,
       };
     });
   }
 
   stats(): RelayStats {
-    const r = this.#meter?.perSecond();
+    if (this.#closed && this.#last) return this.#last;
+    const r = this.#meter.perSecond();
     return {
-      mode: this.mode,
-      in: { ...this.#in },
-      out: { ...this.#out },
-      dropped: this.#dropped,
-      udpErrors: this.#udpErrors,
+      ...this.#counts(),
       rates: {
-        inBitsPerSecond: 8 * (r?.inBytes ?? 0),
-        outBitsPerSecond: 8 * (r?.outBytes ?? 0),
-        inPacketsPerSecond: r?.inPackets ?? 0,
-        outPacketsPerSecond: r?.outPackets ?? 0,
-        wireBitsPerSecond: 8 * (r?.wireBytes ?? 0),
+        inBitsPerSecond: 8 * r.inBytes,
+        outBitsPerSecond: 8 * r.outBytes,
+        inPacketsPerSecond: r.inPackets,
+        outPacketsPerSecond: r.outPackets,
+        wireBitsPerSecond: 8 * r.wireBytes,
       },
-      psock: this.#psock.stats(),
     };
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#shutDown();
-    return this.#closing;
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#last = this.stats();
+    this.#closed = true;
+    this.#meter.stop();
+    // Sends what is queued, then stops the I/O thread and closes both sockets.
+    this.#engine.close();
   }
 
-  async #shutDown(): Promise<void> {
-    this.#meter?.stop();
-    // Input side first, so nothing arrives for a socket already closed.
-    const [first, second] = this.mode === 'udp->psock' ? [this.#udp, this.#psock] : [this.#psock, this.#udp];
-    for (const socket of [first, second]) {
-      const closed = once(socket, 'close');
-      try {
-        socket.close();
-      } catch {
-        continue; // never opened, or closed already: nothing to wait for
-      }
-      await closed;
+  /** The counters, read from the engine: its bridge is the plain side. */
+  #counts(): Omit<RelayStats, 'rates'> {
+    const native = this.#engine.stats();
+    const psock = mergeStats(native, { sendCalls: 0, iteratorDropped: 0 });
+    const bridge = {
+      datagramsIn: native.bridgeDatagramsIn ?? 0,
+      bytesIn: native.bridgeBytesIn ?? 0,
+      datagramsOut: native.bridgeDatagramsOut ?? 0,
+      bytesOut: native.bridgeBytesOut ?? 0,
+      sendErrors: native.bridgeSendErrors ?? 0,
+      queueDrops: native.bridgeSendQueueDrops ?? 0,
+    };
+    if (this.mode === 'udp->psock') {
+      const refused = psock.refused;
+      return {
+        mode: this.mode,
+        in: { packets: bridge.datagramsIn, bytes: bridge.bytesIn },
+        out: { packets: psock.sent, bytes: bridge.bytesIn },
+        dropped: refused,
+        udpErrors: 0,
+        psock,
+      };
     }
-  }
-
-  #count(traffic: Traffic, bytes: number): void {
-    traffic.packets++;
-    traffic.bytes += bytes;
+    return {
+      mode: this.mode,
+      in: { packets: psock.delivered, bytes: bridge.bytesOut },
+      out: { packets: bridge.datagramsOut + bridge.sendErrors + bridge.queueDrops, bytes: bridge.bytesOut },
+      dropped: bridge.sendErrors + bridge.queueDrops,
+      udpErrors: bridge.sendErrors,
+      psock,
+    };
   }
 }

@@ -24,6 +24,10 @@ export interface EngineOptions {
   adaptive?: boolean;
   minRedundancy?: number;
   maxRedundancy?: number;
+  /** A relay's plain side on the I/O thread: plain datagrams read at host:port go to the peer. */
+  bridgeIn?: { host: string; port: number; peerHost: string; peerPort: number };
+  /** A relay's plain side on the I/O thread: delivered messages leave for host:port. */
+  bridgeOut?: { host: string; port: number };
 }
 
 /** An address the engine reports (bound socket or new sender). */
@@ -47,12 +51,24 @@ export interface DeliveryBatch {
   newPeers: EngineNewPeer[];
 }
 
+/** The bridge's counters (a relay's plain side; zero without one). */
+export interface BridgeCounters {
+  bridgeDatagramsIn: number;
+  bridgeBytesIn: number;
+  bridgeDatagramsOut: number;
+  bridgeBytesOut: number;
+  bridgeSendErrors: number;
+  bridgeSendQueueDrops: number;
+}
+
 /** The engine's counters, as the native side names them (an older engine may lack some). */
-export type EngineStats = Partial<EngineCounters>;
+export type EngineStats = Partial<EngineCounters & BridgeCounters>;
 
 /** The native engine: a UDP socket owned by a Rust I/O thread. */
 export interface Engine {
   bind(host: string, port: number): EngineAddress;
+  /** Where the bridge's plain socket is bound, if the engine has one. */
+  bridgeAddress(): EngineAddress | null | undefined;
   peer(host: string, port: number): number;
   send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array): void;
   stats(): EngineStats;

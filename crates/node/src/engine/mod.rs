@@ -8,12 +8,14 @@
 //! `send` call; the thread encodes them and sends with GSO where the kernel has it.
 
 mod batch;
+mod bridge;
 mod commands;
 mod io_loop;
 mod options;
 mod peers;
 mod socket;
 mod stats;
+mod udp;
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -52,6 +54,7 @@ struct Running {
     waker: Arc<mio::Waker>,
     thread: Option<JoinHandle<()>>,
     local: SocketAddr,
+    bridge: Option<SocketAddr>,
 }
 
 /// A protected UDP socket: see the module docs.
@@ -87,15 +90,30 @@ impl Engine {
         let socket = socket::open(address, self.options.socket_buffer_bytes)
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let local = socket.local_addr()?;
+        let bridge = match self.options.bridge {
+            Some(bridge) => Some((
+                socket::open(bridge.bind, self.options.socket_buffer_bytes)
+                    .map_err(|e| Error::new(Status::GenericFailure, format!("bind {}: {e}", bridge.bind)))?,
+                bridge.direction,
+            )),
+            None => None,
+        };
         // Taken only now, so a failed bind leaves the engine usable for another try.
         let deliver = self.deliver.take().expect("checked above");
         let (commands, inbox) = mpsc::channel();
-        let io = io_loop::IoLoop::new(socket, &self.options, inbox, deliver, self.stats.clone())
+        let io = io_loop::IoLoop::new(socket, bridge, &self.options, inbox, deliver, self.stats.clone())
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let waker = io.waker();
+        let bridge = io.bridge_address();
         let thread = std::thread::Builder::new().name("perfect-socket-io".into()).spawn(move || io.run())?;
-        self.running = Some(Running { commands, waker, thread: Some(thread), local });
+        self.running = Some(Running { commands, waker, thread: Some(thread), local, bridge });
         Ok(bound_address(local))
+    }
+
+    /// Where the bridge's plain socket is bound (a relay's `udp://` side), once bound.
+    #[napi]
+    pub fn bridge_address(&self) -> Option<BoundAddress> {
+        self.running.as_ref()?.bridge.map(bound_address)
     }
 
     /// The bound address.

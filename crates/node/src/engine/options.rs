@@ -1,11 +1,15 @@
 //! Socket options from JavaScript, checked and turned into the endpoint's configuration.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use napi_derive::napi;
 use proto::endpoint::{EndpointConfig, Format};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{AdaptBounds, ReceiverConfig, Redundancy, SenderConfig};
+
+use super::bridge::Direction;
+use super::peers;
 
 /// Options for [`super::Engine`]; every field optional.
 #[napi(object)]
@@ -46,11 +50,60 @@ pub struct EngineOptions {
     /// The repair ratio adaptation stays within (defaults 0.02 and 0.6).
     pub min_redundancy: Option<f64>,
     pub max_redundancy: Option<f64>,
+    /// A relay's plain side, run on the I/O thread (see `bridge.rs`); at most one of the two.
+    /// Sender side: plain datagrams read at `host:port` go to the protected peer
+    /// `peerHost:peerPort`.
+    pub bridge_in: Option<BridgeIn>,
+    /// Receiver side: delivered messages leave as plain datagrams for `host:port`.
+    pub bridge_out: Option<BridgeOut>,
+}
+
+/// See [`EngineOptions::bridge_in`]; hosts are numeric.
+#[napi(object)]
+pub struct BridgeIn {
+    pub host: String,
+    pub port: u32,
+    pub peer_host: String,
+    pub peer_port: u32,
+}
+
+/// See [`EngineOptions::bridge_out`]; the host is numeric.
+#[napi(object)]
+pub struct BridgeOut {
+    pub host: String,
+    pub port: u32,
+}
+
+/// A bridge, checked: the socket to bind and which way it carries datagrams.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BridgeConfig {
+    pub bind: SocketAddr,
+    pub direction: Direction,
 }
 
 pub(super) struct Config {
     pub endpoint: EndpointConfig,
     pub socket_buffer_bytes: usize,
+    pub bridge: Option<BridgeConfig>,
+}
+
+fn bridge(options: &EngineOptions) -> Result<Option<BridgeConfig>, String> {
+    let unspecified = |to: SocketAddr| -> SocketAddr {
+        let ip = if to.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+        SocketAddr::new(ip, 0)
+    };
+    match (&options.bridge_in, &options.bridge_out) {
+        (Some(_), Some(_)) => Err("give bridgeIn or bridgeOut, not both".into()),
+        (Some(b), None) => Ok(Some(BridgeConfig {
+            bind: peers::parse(&b.host, b.port)?,
+            direction: Direction::Into(peers::parse(&b.peer_host, b.peer_port)?),
+        })),
+        (None, Some(b)) => {
+            let to = peers::parse(&b.host, b.port)?;
+            Ok(Some(BridgeConfig { bind: unspecified(to), direction: Direction::OutTo(to) }))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 const DEFAULT_K: u32 = 16;
@@ -137,6 +190,10 @@ impl Config {
         let endpoint =
             EndpointConfig { format, max_peers: options.max_peers.unwrap_or(1024) as usize, pace_bits_per_second: rate as u64 };
         endpoint.validate().map_err(|e| e.to_string())?;
-        Ok(Config { endpoint, socket_buffer_bytes: options.socket_buffer_bytes.unwrap_or(4 << 20) as usize })
+        Ok(Config {
+            endpoint,
+            socket_buffer_bytes: options.socket_buffer_bytes.unwrap_or(4 << 20) as usize,
+            bridge: bridge(&options)?,
+        })
     }
 }

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 use napi_derive::napi;
 use proto::endpoint::{EndpointStats, PathState};
 
+use super::udp::UdpCounters;
+
 /// Everything `stats()` reports: the protocol's counters and the I/O layer's.
 #[napi(object)]
 #[derive(Clone, Default)]
@@ -77,17 +79,20 @@ pub struct EngineStats {
     pub refused: f64,
     /// Whether the kernel does UDP segmentation offload on this socket.
     pub gso: bool,
+    /// A relay's plain side (the bridge): datagrams and bytes read there, and written there.
+    pub bridge_datagrams_in: f64,
+    pub bridge_bytes_in: f64,
+    pub bridge_datagrams_out: f64,
+    pub bridge_bytes_out: f64,
+    /// The bridge's failed sends (e.g. nothing listening at the forward address) and
+    /// datagrams dropped because its send queue stayed full.
+    pub bridge_send_errors: f64,
+    pub bridge_send_queue_drops: f64,
 }
 
-/// I/O-layer counters, kept by the I/O thread beside the endpoint's.
+/// I/O-layer counters, kept by the I/O thread beside the endpoint's and the sockets'.
 #[derive(Clone, Copy, Default)]
 pub(super) struct IoCounters {
-    pub datagrams_sent: u64,
-    pub send_syscalls: u64,
-    pub datagrams_received: u64,
-    pub recv_syscalls: u64,
-    pub send_errors: u64,
-    pub send_queue_drops: u64,
     pub batches: u64,
     pub dropped_batches: u64,
     pub dropped_messages: u64,
@@ -99,7 +104,15 @@ pub(super) struct IoCounters {
 pub(super) struct SharedStats(Arc<Mutex<EngineStats>>);
 
 impl SharedStats {
-    pub fn publish(&self, endpoint: &EndpointStats, path: &PathState, io: &IoCounters) {
+    pub fn publish(
+        &self,
+        endpoint: &EndpointStats,
+        path: &PathState,
+        io: &IoCounters,
+        socket: &UdpCounters,
+        bridge: Option<&UdpCounters>,
+    ) {
+        let bridge = bridge.copied().unwrap_or_default();
         let r = &endpoint.receive;
         let stats = EngineStats {
             sent: endpoint.sent as f64,
@@ -128,17 +141,23 @@ impl SharedStats {
             evicted_peers: endpoint.evicted_peers as f64,
             bytes_sent: endpoint.bytes_sent as f64,
             bytes_received: r.bytes_received as f64,
-            datagrams_sent: io.datagrams_sent as f64,
-            send_syscalls: io.send_syscalls as f64,
-            datagrams_received: io.datagrams_received as f64,
-            recv_syscalls: io.recv_syscalls as f64,
-            send_errors: io.send_errors as f64,
-            send_queue_drops: io.send_queue_drops as f64,
+            datagrams_sent: socket.datagrams_sent as f64,
+            send_syscalls: socket.send_syscalls as f64,
+            datagrams_received: socket.datagrams_received as f64,
+            recv_syscalls: socket.recv_syscalls as f64,
+            send_errors: socket.send_errors as f64,
+            send_queue_drops: socket.send_queue_drops as f64,
             batches: io.batches as f64,
             dropped_batches: io.dropped_batches as f64,
             dropped_messages: io.dropped_messages as f64,
             refused: io.refused as f64,
             gso: io.gso,
+            bridge_datagrams_in: bridge.datagrams_received as f64,
+            bridge_bytes_in: bridge.bytes_received as f64,
+            bridge_datagrams_out: bridge.datagrams_sent as f64,
+            bridge_bytes_out: bridge.bytes_sent as f64,
+            bridge_send_errors: bridge.send_errors as f64,
+            bridge_send_queue_drops: bridge.send_queue_drops as f64,
         };
         *self.0.lock().unwrap() = stats;
     }
