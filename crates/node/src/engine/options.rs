@@ -161,7 +161,9 @@ impl Config {
                     // A restarted sender must not reuse the numbers its receiver just saw (they
                     // would be dropped as redundant, and the order would wait out a budget).
                     first_block: random_u32(),
-                    block_time: duration("blockTimeMs", options.block_time_ms, Duration::from_millis(5))?,
+                    // Adapting, the first blocks (before the receiver's reports say more) span a
+                    // quarter of the budget; fixed, 5 ms keeps repairs close behind their sources.
+                    block_time: duration("blockTimeMs", options.block_time_ms, if adaptive { latency / 4 } else { Duration::from_millis(5) })?,
                     latency,
                     nack,
                     adapt: adaptive.then(|| bounds(&options)).transpose()?,

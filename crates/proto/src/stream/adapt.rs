@@ -6,7 +6,7 @@
 //! reports, so the estimate is unbiased however the packets fall into reports), and takes the
 //! receiver's round-trip time. Then:
 //! - Block duration. When NACK can still repair within the budget (RTT well below the
-//!   latency), blocks stay short, (latency - RTT) / 2.5, because everything behind a loss
+//!   latency), blocks stay short, at most 0.45 (latency - RTT), because everything behind a loss
 //!   waits for its block's repairs. When it cannot, FEC is all there is, and blocks grow to
 //!   half the budget: a larger block corrects the same loss with a smaller ratio. With no
 //!   loss seen, blocks span 0.9 of the budget and carry a single repair.
@@ -52,10 +52,10 @@ const HALF_LIFE_PACKETS: f64 = 400.0;
 /// What the sender believes before any report, as if it had seen this many packets with this
 /// loss: a path is not taken to be clean until a few half-lives of reports say so, so a
 /// stream's first blocks are not sized for no loss on the strength of its first 30 packets.
-const PRIOR_PACKETS: f64 = 50.0;
-const PRIOR_LOSS: f64 = 0.05;
+const PRIOR_PACKETS: f64 = 20.0;
+const PRIOR_LOSS: f64 = 0.01;
 /// Block failure probability aimed at when NACK backs FEC up, and when it cannot.
-const TARGET_WITH_NACK: f64 = 1e-2;
+const TARGET_WITH_NACK: f64 = 4e-3;
 const TARGET_FEC_ONLY: f64 = 2e-4;
 
 /// The sender's estimates and the reports they came from.
@@ -119,9 +119,13 @@ impl Adapter {
         self.bursts = self.bursts * decay + bursts as f64;
     }
 
-    /// The block duration and repair ratio for a stream with a `latency` budget, at most
-    /// `max_k` sources per block, with or without NACK.
-    pub(crate) fn setting(&self, latency: Duration, max_k: usize, nack: bool) -> Setting {
+    /// The block duration and shape for a stream with a `latency` budget, at most `max_k`
+    /// sources per block, with or without NACK; `None` until the send rate is known (two
+    /// reports 200 ms apart), since blocks are sized by how many sources a span of time holds.
+    pub(crate) fn setting(&self, latency: Duration, max_k: usize, nack: bool) -> Option<Setting> {
+        if self.rate <= 0.0 {
+            return None;
+        }
         let (loss, burst, _) = self.estimates();
         let rtt = self.rtt.unwrap_or(latency);
         let arq = nack && rtt + Duration::from_millis(10) < latency;
@@ -129,9 +133,9 @@ impl Adapter {
             let block_time = latency.mul_f64(0.9);
             let k = (self.rate * block_time.as_secs_f64()).floor().clamp(1.0, max_k as f64) as usize;
             let m = ((k as f64 * self.bounds.min_ratio).round() as usize).max(1);
-            return Setting { block_time, k, m };
+            return Some(Setting { block_time, k, m });
         }
-        let longest = if arq { (latency - rtt).mul_f64(0.4) } else { latency / 2 }.max(Duration::from_millis(2));
+        let longest = if arq { (latency - rtt).mul_f64(0.45) } else { latency / 2 }.max(Duration::from_millis(2));
         let most = (self.rate * longest.as_secs_f64()).floor().clamp(1.0, max_k as f64) as usize;
         let target = if arq { TARGET_WITH_NACK } else { TARGET_FEC_ONLY };
         // Repairs come in whole symbols, so a slightly shorter block can need a smaller ratio
@@ -142,7 +146,7 @@ impl Adapter {
             .min_by(|(k1, m1), (k2, m2)| (m1 * k2).cmp(&(m2 * k1)).then(k1.cmp(k2)))
             .expect("the range holds at least `most`");
         let m = m.clamp((k as f64 * self.bounds.min_ratio).round() as usize, (k as f64 * self.bounds.max_ratio).ceil() as usize).max(1);
-        Setting { block_time: longest, k, m }
+        Some(Setting { block_time: longest, k, m })
     }
 
     fn measure_rate(&mut self, sent: u64, now: Timestamp) {
@@ -241,13 +245,14 @@ mod tests {
         let mut adapter = Adapter::new(AdaptBounds::default());
         let latency = Duration::from_millis(120);
         report(&mut adapter, 0, 0, 0, 0);
-        report(&mut adapter, 500, 0, 0, 1000);
-        let early = adapter.setting(latency, 64, true);
-        assert_eq!(early.block_time, Duration::from_millis(32), "one clean second does not outweigh the prior: {early:?}");
+        assert_eq!(adapter.setting(latency, 64, true), None, "no rate yet: keep the configured start");
+        report(&mut adapter, 100, 0, 0, 200);
+        let early = adapter.setting(latency, 64, true).unwrap();
+        assert_eq!(early.block_time, Duration::from_millis(36), "100 clean packets do not outweigh the prior: {early:?}");
         for second in 2..=4 {
             report(&mut adapter, 500 * second, 0, 0, u64::from(second) * 1000);
         }
-        let calm = adapter.setting(latency, 64, true);
+        let calm = adapter.setting(latency, 64, true).unwrap();
         assert_eq!(calm, Setting { block_time: Duration::from_millis(108), k: 54, m: 1 });
         for second in 5..11 {
             report(&mut adapter, 500 * second as u32, 25 * (second as u32 - 4), 24 * (second as u32 - 4), second * 1000);
@@ -255,11 +260,11 @@ mod tests {
         let (loss, burst, rtt) = adapter.estimates();
         assert!((loss - 0.0476).abs() < 0.005 && burst < 1.1, "{loss} {burst}");
         assert_eq!(rtt, Some(Duration::from_millis(40)));
-        let lossy = adapter.setting(latency, 64, true);
-        assert_eq!(lossy.block_time, Duration::from_millis(32));
+        let lossy = adapter.setting(latency, 64, true).unwrap();
+        assert_eq!(lossy.block_time, Duration::from_millis(36));
         let ratio = |s: Setting| s.m as f64 / s.k as f64;
-        assert!(lossy.k <= 16 && ratio(lossy) > 0.15 && ratio(lossy) < 0.3, "{lossy:?}");
-        let fec_only = adapter.setting(latency, 64, false);
+        assert!(lossy.k <= 18 && ratio(lossy) > 0.15 && ratio(lossy) < 0.3, "{lossy:?}");
+        let fec_only = adapter.setting(latency, 64, false).unwrap();
         assert_eq!(fec_only.block_time, Duration::from_millis(60));
         assert!(fec_only.k > lossy.k && ratio(fec_only) < 0.33, "bigger blocks, smaller ratio: {fec_only:?}");
     }

@@ -22,9 +22,12 @@ use crate::window::{Dropped, Held, Limits, Lookup, Window};
 use crate::wire::unit::Unit;
 use crate::wire::v1::{Body, Echo, Feedback, Nack, Repair, MAX_NACK_RANGES};
 
-/// How often the receiver pings the sender, and reports to it, while the stream flows.
+/// How often the receiver pings the sender while the stream flows.
 const PING_INTERVAL: Duration = Duration::from_millis(100);
+/// How often it reports: often while the path loses packets, so the sender adapts quickly,
+/// and seldom while it is clean, where a report changes nothing and only costs bandwidth.
 const FEEDBACK_INTERVAL: Duration = Duration::from_millis(50);
+const CLEAN_FEEDBACK_INTERVAL: Duration = Duration::from_millis(250);
 /// Pings and reports stop after this long without a packet: the stream is over or paused.
 const QUIET_AFTER: Duration = Duration::from_secs(2);
 /// Each NACK goes out this many times: a NACK comes only after FEC has failed, when the budget
@@ -80,6 +83,8 @@ pub struct Receiver {
     heard: Option<Timestamp>,
     next_ping: Timestamp,
     next_feedback: Timestamp,
+    /// `missing` as of the last report.
+    reported_missing: u32,
 }
 
 /// A block in flight.
@@ -132,6 +137,7 @@ impl Receiver {
             heard: None,
             next_ping: Timestamp::ZERO,
             next_feedback: Timestamp::ZERO,
+            reported_missing: 0,
             config,
         })
     }
@@ -226,8 +232,11 @@ impl Receiver {
             self.next_ping = now + PING_INTERVAL;
         }
         if self.next_feedback <= now {
-            self.control.send(Body::Feedback(self.report()));
-            self.next_feedback = now + FEEDBACK_INTERVAL;
+            let report = self.report();
+            let lossy = report.missing != self.reported_missing;
+            self.reported_missing = report.missing;
+            self.control.send(Body::Feedback(report));
+            self.next_feedback = now + if lossy { FEEDBACK_INTERVAL } else { CLEAN_FEEDBACK_INTERVAL };
         }
     }
 

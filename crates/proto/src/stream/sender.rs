@@ -216,7 +216,7 @@ impl Sender {
         self.stats.feedback_received += 1;
         let Some(adapter) = &mut self.adapter else { return };
         adapter.report(feedback, self.stats.sent, now);
-        let setting = adapter.setting(self.config.latency, self.max_k, self.config.nack);
+        let Some(setting) = adapter.setting(self.config.latency, self.max_k, self.config.nack) else { return };
         if let Ok(plan) = Plan::new(Redundancy::Fixed { k: setting.k, n: setting.k + setting.m }) {
             self.plan = plan;
             self.block_time = setting.block_time;
