@@ -47,6 +47,7 @@ export function startProcess(name, command, args) {
   return {
     name,
     command: [command, ...args].join(' '),
+    pid: child.pid,
     exited,
     /** The output's tail. */
     get output() {

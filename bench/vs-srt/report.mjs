@@ -8,7 +8,12 @@ const ROWS = [
   { id: 'delivered', label: 'delivered TS packets', cell: (r) => `${(r.delivery.deliveredFraction * 100).toFixed(6)}%` },
   { id: 'lost', label: 'datagrams lost', cell: (r) => `${r.delivery.missing} of ${r.delivery.datagramsSent}` },
   { id: 'p50', label: 'latency p50 ms', cell: (r) => ms(r.delivery.latencyMs?.p50) },
-  { id: 'p99', label: 'latency p99 ms', cell: (r) => ms(r.delivery.latencyMs?.p99) },
+  {
+    id: 'p99',
+    label: 'latency p99 ms',
+    // With several rounds: the median round's, then every round's in brackets.
+    cell: (r) => ms(r.delivery.latencyMs?.p99) + (r.p99Rounds ? ` [${r.p99Rounds.map(ms).join(', ')}]` : ''),
+  },
   { id: 'max', label: 'latency max ms', cell: (r) => ms(r.delivery.latencyMs?.max) },
   { id: 'overhead', label: 'overhead (proxy bytes both ways / TS bytes)', cell: (r) => `${r.overhead.toFixed(3)}x` },
   { id: 'back', label: 'datagrams back through the proxy', cell: (r) => String(r.proxy.back.received) },

@@ -36,14 +36,16 @@ const overheadAtMost = (ratio) => ({
   met: (run) => run.overhead <= ratio,
 })
 
-function scenario(name, loss, rttMs, { burst, targets = [] } = {}) {
+function scenario(name, loss, rttMs, { burst, targets = [], rounds } = {}) {
   const lossText = loss === 0 ? 'no loss' : `${percent(loss)} loss ${burst ? `in bursts of mean length ${burst}` : 'i.i.d.'} each way`
-  return { name, loss, burst, rttMs, targets, describe: `${lossText}, RTT ${rttMs} ms (${rttMs / 2} ms each way)` }
+  return { name, loss, burst, rttMs, targets, rounds, describe: `${lossText}, RTT ${rttMs} ms (${rttMs / 2} ms each way)` }
 }
 
 /** In the order they run. */
 export const SCENARIOS = [
-  scenario('loss0-rtt40', 0, 40, { targets: [p99OverPlainBelow(2), overheadAtMost(1.05)] }),
+  // A 2 ms difference in p99 is within one run's scheduling noise on a shared 2-core machine:
+  // three alternating rounds, the median reported.
+  scenario('loss0-rtt40', 0, 40, { targets: [p99OverPlainBelow(2), overheadAtMost(1.05)], rounds: 3 }),
   scenario('loss1-rtt40', 0.01, 40),
   scenario('loss5-rtt40', 0.05, 40, { targets: [deliveredAtLeast(0.9999), p99Below(60, 'one-way 20 ms + 40 ms'), overheadAtMost(1.3)] }),
   scenario('loss1-rtt200', 0.01, 200),
