@@ -84,6 +84,8 @@ pub struct Sender {
     outbox: Outbox,
     history: Option<History>,
     adapter: Option<Adapter>,
+    /// Sources sent as of the last receiver report.
+    reported_sent: Option<u64>,
     stats: SenderStats,
 }
 
@@ -101,6 +103,7 @@ impl Sender {
             outbox: Outbox::new(config.connection_id),
             history: config.nack.then(|| History::new(config.history_bytes)),
             adapter: config.adapt.map(Adapter::new),
+            reported_sent: None,
             stats: SenderStats::default(),
             config,
         })
@@ -215,6 +218,13 @@ impl Sender {
     fn adapt(&mut self, feedback: Feedback, now: Timestamp) {
         self.stats.feedback_received += 1;
         let Some(adapter) = &mut self.adapter else { return };
+        let idle = self.reported_sent == Some(self.stats.sent);
+        self.reported_sent = Some(self.stats.sent);
+        if idle {
+            // Nothing sent since the last report: the stream paused or ended, and its blocks
+            // should stay as they were rather than shrink with a rate falling to zero.
+            return;
+        }
         adapter.report(feedback, self.stats.sent, now);
         let Some(setting) = adapter.setting(self.config.latency, self.max_k, self.config.nack) else { return };
         if let Ok(plan) = Plan::new(Redundancy::Fixed { k: setting.k, n: setting.k + setting.m }) {
