@@ -14,23 +14,10 @@ import { parseArgs } from 'node:util'
 import { parseDuration, parseInteger, parseNumber, parseRate, UsageError } from '../../dist/cli/args.js'
 import { checkTs, Collector, ffmpegAvailable, generateTs, matchDelivery, muxRateFromPcr, replay, splitDatagrams, syntheticTs, TS_PACKET_SIZE } from '../../dist/media/index.js'
 import { CLI_PATH, CONTENDERS } from './contenders.mjs'
-import { describeExit, freeUdpPort, lastLines, startProcess, waitForOutput, waitForUdpPort } from './processes.mjs'
+import { describeExit, freeUdpPort, lastLines, raisePriority, startProcess, waitForOutput, waitForUdpPort } from './processes.mjs'
 import { formatMarkdown, formatText, notes, scenarioTable, summaryTable } from './report.mjs'
 import { proxyImpairments, SCENARIOS } from './scenarios.mjs'
-import { setPriority } from 'node:os'
 
-/**
- * The testbed (this process: replayer and collector; and the proxy: the emulated network) runs
- * at a higher priority than the contenders when the OS allows it (root), so the network's own
- * timing noise on this 2-core machine does not grow with the load of what is measured.
- */
-function raisePriority(pid = 0) {
-  try {
-    setPriority(pid, -10)
-  } catch {
-    // Not allowed: measure anyway, with the noise.
-  }
-}
 raisePriority()
 
 const HOST = '127.0.0.1'
@@ -140,7 +127,6 @@ async function runOne(scenario, name, stream, opts, dir) {
       ...proxyImpairments(scenario), '--seed', String(opts.seed), '--stats-json', statsFile('proxy'),
     ])
     procs.push(proxy)
-    raisePriority(proxy.pid)
     ctx.proxyPort = Number((await waitForOutput(proxy, /listening on \S+:(\d+)\n/))[1])
     const senderCmd = contender.sender(ctx)
     if (senderCmd) await start('sender', senderCmd, inPort)
