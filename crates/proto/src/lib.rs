@@ -10,7 +10,9 @@
 //! - [`wire`]: the two wire formats, `seed` (seed 000's `>IBBBH` header) and `v1` (ours).
 //! - [`seed`]: seed 000's message-per-batch sender and receiver.
 //! - [`stream`]: stream mode, each datagram a source symbol of a Reed-Solomon block, released
-//!   in the sender's order within a latency budget.
+//!   in the sender's order within a latency budget; NACK repair of what FEC cannot rebuild, and
+//!   block shapes adapted to the receiver's reports.
+//! - [`endpoint`]: many peers on one socket, and the pacer on what it sends.
 //! - [`frame`]: frame mode, a message larger than a datagram delivered whole or not at all.
 //!
 //! ```

@@ -12,6 +12,9 @@ use crate::stream::{Receiver, Sender};
 use crate::wire::v1::PacketType;
 use crate::time::Timestamp;
 
+// One per peer, kept in place in the LRU and never moved in bulk: boxing the larger variant
+// would only add an indirection per packet.
+#[allow(clippy::large_enum_variant)]
 enum Link {
     V1 { sender: Sender, receiver: Receiver },
     Seed { sender: SeedSender, receiver: SeedReceiver, parity: u64 },
