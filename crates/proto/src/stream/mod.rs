@@ -9,9 +9,9 @@
 //! delivers each payload as it arrives.
 //!
 //! What FEC cannot rebuild the receiver NACKs while a retransmission can still make the
-//! deadline ([`nack`]); the sender resends the original bytes ([`retransmit`]). The receiver
-//! pings for the round-trip time ([`rtt`]) and reports loss, bursts and RTT back, and the
-//! sender sizes its blocks and repairs from the reports ([`adapt`]).
+//! deadline (`nack.rs`); the sender resends the original bytes (`retransmit.rs`). The receiver
+//! pings for the round-trip time (`rtt.rs`) and reports loss, bursts and RTT back, and the
+//! sender sizes its blocks and repairs from the reports (`adapt.rs`, [`AdaptBounds`]).
 
 mod adapt;
 mod config;

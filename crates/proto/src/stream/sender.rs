@@ -31,7 +31,7 @@ pub struct SenderStats {
     pub short_blocks: u64,
     /// Bytes in all datagrams emitted, headers included.
     pub bytes: u64,
-    /// Sources sent again on a NACK, byte for byte (each as [`RETRANSMIT_COPIES`] datagrams).
+    /// Sources sent again on a NACK, byte for byte (each as two identical datagrams).
     pub retransmitted: u64,
     /// NACK packets received.
     pub nacks_received: u64,
