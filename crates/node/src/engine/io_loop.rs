@@ -96,7 +96,7 @@ impl IoLoop {
     }
 
     fn now(&self) -> Timestamp {
-        Timestamp::from_micros(self.epoch.elapsed().as_micros() as u64)
+        timestamp(self.epoch)
     }
 
     /// Runs until JavaScript closes the socket.
@@ -170,18 +170,12 @@ impl IoLoop {
                         return;
                     }
                 }
-                self.send(to, &batch.data[offset..offset + length], now);
+                let message = &batch.data[offset..offset + length];
+                send_through(&mut self.endpoint, &mut self.main, &mut self.io.refused, self.epoch, to, message, now);
             }
         }
     }
 
-    /// Hands one message to the endpoint for `to` and queues what it emits.
-    fn send(&mut self, to: SocketAddr, message: &[u8], now: Timestamp) {
-        if self.endpoint.send(to, message, now).is_err() {
-            self.io.refused += 1;
-        }
-        self.collect_transmits();
-    }
 
     /// Reads datagrams in batches (recvmmsg, GRO) and feeds them to the endpoint.
     fn receive(&mut self) {
@@ -198,25 +192,21 @@ impl IoLoop {
         }
     }
 
-    /// Reads the bridge's plain datagrams and sends each, as is, to the protected peer.
+    /// Reads the bridge's plain datagrams and sends each, as is, to the protected peer,
+    /// straight from the receive buffers.
     fn receive_bridge(&mut self) {
+        let Some(bridge) = &mut self.bridge else { return };
+        // A receiver-side bridge only sends: whatever arrives there is read and dropped.
+        let peer = bridge.peer();
+        let (endpoint, main, refused, epoch) = (&mut self.endpoint, &mut self.main, &mut self.io.refused, self.epoch);
         for _ in 0..RECV_ROUNDS {
-            let Some(bridge) = &mut self.bridge else { return };
-            let Some(peer) = bridge.peer() else {
-                // A receiver-side bridge only sends: whatever arrives there is read and dropped.
-                bridge.udp.receive(|_, _| {});
-                if !bridge.udp.unread {
-                    return;
+            let now = timestamp(epoch);
+            let more = bridge.udp.receive(|_, datagram| {
+                if let Some(peer) = peer {
+                    send_through(endpoint, main, refused, epoch, peer, datagram, now);
                 }
-                continue;
-            };
-            let mut input = Vec::new();
-            let more = bridge.udp.receive(|_, datagram| input.push(datagram.to_vec()));
-            let now = self.now();
-            for datagram in &input {
-                self.send(peer, datagram, now);
-            }
-            self.send_pending();
+            });
+            main.send_pending(self.poll.registry());
             if !more {
                 return;
             }
@@ -252,10 +242,7 @@ impl IoLoop {
     }
 
     fn collect_transmits(&mut self) {
-        let now = self.now();
-        while let Some((to, transmit)) = self.endpoint.poll_transmit(now) {
-            self.main.queue(to, transmit.datagram);
-        }
+        queue_transmits(&mut self.endpoint, &mut self.main, self.epoch);
     }
 
     fn send_pending(&mut self) {
@@ -263,5 +250,35 @@ impl IoLoop {
         if let Some(bridge) = &mut self.bridge {
             bridge.udp.send_pending(self.poll.registry());
         }
+    }
+}
+
+/// The protocol's clock: microseconds since the loop started.
+fn timestamp(epoch: Instant) -> Timestamp {
+    Timestamp::from_micros(epoch.elapsed().as_micros() as u64)
+}
+
+/// Hands one message to the endpoint for `to` and queues what it emits on `main`; a message
+/// the protocol refuses is counted in `refused`.
+fn send_through(
+    endpoint: &mut Endpoint,
+    main: &mut Udp,
+    refused: &mut u64,
+    epoch: Instant,
+    to: SocketAddr,
+    message: &[u8],
+    now: Timestamp,
+) {
+    if endpoint.send(to, message, now).is_err() {
+        *refused += 1;
+    }
+    queue_transmits(endpoint, main, epoch);
+}
+
+/// Queues on `main` what the endpoint has to send now (the pacer decides how much).
+fn queue_transmits(endpoint: &mut Endpoint, main: &mut Udp, epoch: Instant) {
+    let now = timestamp(epoch);
+    while let Some((to, transmit)) = endpoint.poll_transmit(now) {
+        main.queue(to, transmit.datagram);
     }
 }
