@@ -6,6 +6,7 @@
 //! destination, and bounds its memory: at most `max_peers` peers (least recently active
 //! dropped first), and a datagram that does not parse never creates a peer.
 
+mod outgoing;
 mod pacer;
 mod peer;
 
@@ -21,6 +22,7 @@ use crate::seed::SeedReceiverConfig;
 use crate::stats::Stats;
 use crate::stream::{ReceiverConfig, SenderConfig};
 use crate::time::Timestamp;
+use outgoing::Outgoing;
 use pacer::Pacer;
 use peer::Peer;
 
@@ -129,7 +131,7 @@ pub struct PathState {
 pub struct Endpoint {
     format: Format,
     peers: LruCache<SocketAddr, Peer>,
-    outgoing: VecDeque<(SocketAddr, Transmit)>,
+    outgoing: Outgoing,
     delivered: VecDeque<(SocketAddr, Delivery)>,
     /// Counters of peers no longer tracked, so totals never go backwards.
     departed: EndpointStats,
@@ -145,7 +147,7 @@ impl Endpoint {
         Ok(Endpoint {
             format: config.format,
             peers: LruCache::new(NonZeroUsize::new(config.max_peers).expect("validated")),
-            outgoing: VecDeque::new(),
+            outgoing: Outgoing::default(),
             delivered: VecDeque::new(),
             departed: EndpointStats::default(),
             strays: Stats::default(),
@@ -247,7 +249,7 @@ impl Endpoint {
     /// second: input above the pacing rate must not grow memory or latency without bound.
     fn shed_unpaceable(&mut self) {
         let Some(pacer) = &mut self.pacer else { return };
-        while self.outgoing.len() > 1 && pacer.over_budget(self.outgoing.iter().map(|(_, t)| t.datagram.len())) {
+        while self.outgoing.len() > 1 && pacer.over_budget(self.outgoing.bytes()) {
             self.outgoing.pop_back();
             pacer.dropped += 1;
         }

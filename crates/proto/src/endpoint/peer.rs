@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use super::outgoing::Outgoing;
 use super::{EndpointStats, Format, PathState};
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
@@ -97,13 +98,13 @@ impl Peer {
     pub fn drain(
         &mut self,
         address: SocketAddr,
-        outgoing: &mut VecDeque<(SocketAddr, Transmit)>,
+        outgoing: &mut Outgoing,
         delivered: &mut VecDeque<(SocketAddr, Delivery)>,
     ) {
         while let Some(transmit) = self.poll_transmit() {
             self.counted.datagrams_sent += 1;
             self.counted.bytes_sent += transmit.datagram.len() as u64;
-            outgoing.push_back((address, transmit));
+            outgoing.push(address, transmit);
         }
         while let Some(delivery) = self.poll_delivery() {
             delivered.push_back((address, delivery));
