@@ -183,6 +183,8 @@ pub(crate) fn repairs_needed(k: usize, p: f64, burst: f64, target: f64, max_m: u
     // good[l], bad[l]: probability of l losses so far and the chain in that state.
     let mut good = vec![0.0; max_n + 1];
     let mut bad = vec![0.0; max_n + 1];
+    // The next packet's distributions, swapped in after each step rather than allocated.
+    let (mut next_good, mut next_bad) = (vec![0.0; max_n + 1], vec![0.0; max_n + 1]);
     // The first packet: lost with probability p.
     good[0] = 1.0 - p;
     bad[1] = p;
@@ -197,8 +199,8 @@ pub(crate) fn repairs_needed(k: usize, p: f64, burst: f64, target: f64, max_m: u
         if n == max_n {
             break;
         }
-        let mut next_good = vec![0.0; max_n + 1];
-        let mut next_bad = vec![0.0; max_n + 1];
+        next_good.fill(0.0);
+        next_bad.fill(0.0);
         for l in 0..=n {
             let (g, b) = (good[l], bad[l]);
             if g == 0.0 && b == 0.0 {
@@ -209,8 +211,8 @@ pub(crate) fn repairs_needed(k: usize, p: f64, burst: f64, target: f64, max_m: u
                 next_bad[l + 1] += g * enter + b * (1.0 - leave);
             }
         }
-        good = next_good;
-        bad = next_bad;
+        std::mem::swap(&mut good, &mut next_good);
+        std::mem::swap(&mut bad, &mut next_bad);
     }
     max_m.max(1)
 }
