@@ -55,6 +55,11 @@ impl Nacker {
         Nacker { missing: BTreeMap::new(), highest: None, newest_block: None, capacity, nacks_sent: 0, retransmits_received: 0 }
     }
 
+    /// The highest source sequence number known to exist, unwrapped.
+    pub(crate) fn highest(&self) -> Option<u64> {
+        self.highest
+    }
+
     /// `seq` unwrapped near the newest source.
     pub(crate) fn unwrap(&self, seq: u32) -> u64 {
         unwrap_near(self.highest, seq)

@@ -255,7 +255,8 @@ impl Receiver {
     fn report(&self) -> Feedback {
         let stats = &self.inbox.stats;
         Feedback {
-            highest_seq: self.order.next().map_or(0, |next| next as u32),
+            // Wire values are the low 32 bits.
+            highest_seq: self.nacker.highest().map_or(0, |seq| seq as u32),
             received: self.meter.received as u32,
             missing: self.meter.missing as u32,
             bursts: self.meter.bursts as u32,
