@@ -47,6 +47,11 @@ const KEYS: Record<string, Reader> = {
   },
 };
 
+/** A query key's value read as the URL reads it; flags for the same settings use this too. */
+export function readSetting(key: keyof typeof KEYS, text: string, name: string): ProtectionOptions {
+  return KEYS[key]!(text, name);
+}
+
 function readQuery(query: string): ProtectionOptions {
   const options: ProtectionOptions = {};
   const seen = new Set<string>();

@@ -11,13 +11,13 @@ import {
   type DeliveryReport,
 } from '../../media/index.js';
 import type { LinkSettings } from '../../proxy/link.js';
-import { burstFeasible, minBurstLength } from '../../proxy/loss-model.js';
 import { randomSeed } from '../../proxy/prng.js';
 import { LossyProxy, type ProxyStats } from '../../proxy/proxy.js';
 import type { RelayStats } from '../../relay/relay.js';
 import { writeJsonFile } from '../../relay/stats-file.js';
 import { formatShape, formatStatsLine, StatusLine } from '../../relay/stats-line.js';
-import { parseDuration, parseFlags, parseInteger, parseNumber, parsePercent, UsageError } from '../args.js';
+import { parseDuration, parseFlags, parseInteger, parsePercent } from '../args.js';
+import { parseBurst } from './proxy.js';
 
 /** One line for the command overview. */
 export const summary = 'the whole video chain on loopback: test stream -> relay -> lossy proxy -> relay, with a report';
@@ -72,12 +72,7 @@ function readSettings(argv: string[]): DemoSettings {
   const { values } = parseFlags(argv, specs);
   const loss = values.loss === undefined ? 0.05 : parsePercent(values.loss, '--loss');
   const link: LinkSettings = { loss };
-  if (values.burst !== undefined) {
-    link.burst = parseNumber(values.burst, '--burst', { min: 1, max: 1e6 });
-    if (!burstFeasible(loss, link.burst)) {
-      throw new UsageError(`--burst ${JSON.stringify(values.burst)} is too short for --loss ${loss * 100}%; accepted: at least ${minBurstLength(loss).toFixed(2)}`);
-    }
-  }
+  if (values.burst !== undefined) link.burst = parseBurst(values.burst, '--burst', loss, `--loss ${loss * 100}%`);
   link.delayMs = values.delay === undefined ? 20 : parseDuration(values.delay, '--delay', { max: 10_000 });
   const durationMs = values.duration === undefined ? 10_000 : parseDuration(values.duration, '--duration', { min: 1000, max: 600_000 });
   const latencyMs = values.latency === undefined ? 120 : parseDuration(values.latency, '--latency', { min: 1, max: 60_000 });

@@ -72,6 +72,20 @@ function text(values: Values, flag: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * A mean loss-burst length flag, checked against the long-run loss it must produce (a
+ * Gilbert-Elliott chain cannot make short bursts at high loss); `lossGiven` names the loss flag
+ * as typed, for the message.
+ */
+export function parseBurst(text: string, flag: string, loss: number, lossGiven: string): number {
+  const burst = parseNumber(text, flag, { min: 1, max: 1e6 });
+  if (!burstFeasible(loss, burst)) {
+    const min = minBurstLength(loss);
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is too short for ${lossGiven}; accepted: at least ${min.toFixed(2)}`);
+  }
+  return burst;
+}
+
 function readImpairments(values: Values, suffix: '' | '-back'): LinkSettings {
   const get = (name: Impairment): string | undefined => text(values, name + suffix);
   const flag = (name: Impairment): string => `--${name}${suffix}`;
@@ -79,15 +93,7 @@ function readImpairments(values: Values, suffix: '' | '-back'): LinkSettings {
   const loss = get('loss');
   if (loss !== undefined) settings.loss = parsePercent(loss, flag('loss'));
   const burst = get('burst');
-  if (burst !== undefined) {
-    settings.burst = parseNumber(burst, flag('burst'), { min: 1, max: 1e6 });
-    if (!burstFeasible(settings.loss ?? 0, settings.burst)) {
-      const min = minBurstLength(settings.loss ?? 0);
-      throw new UsageError(
-        `${flag('burst')} ${JSON.stringify(burst)} is too short for ${flag('loss')} ${loss}; accepted: at least ${min.toFixed(2)}`,
-      );
-    }
-  }
+  if (burst !== undefined) settings.burst = parseBurst(burst, flag('burst'), settings.loss ?? 0, `${flag('loss')} ${loss}`);
   const delay = get('delay');
   if (delay !== undefined) settings.delayMs = parseDuration(delay, flag('delay'), { max: 60_000 });
   const jitter = get('jitter');

@@ -3,18 +3,8 @@ import type { Relay } from '../../relay/relay.js';
 import { writeJsonFile } from '../../relay/stats-file.js';
 import { formatStatsLine, outcome, StatusLine } from '../../relay/stats-line.js';
 import type { ProtectionOptions } from '../../socket/options.js';
-import { parseSwitch } from '../../url.js';
-import {
-  formatEndpoint,
-  parseDuration,
-  parseFlags,
-  parseInteger,
-  parseNumber,
-  parsePercent,
-  parseRate,
-  UsageError,
-  type FlagValues,
-} from '../args.js';
+import { readSetting } from '../../url.js';
+import { formatEndpoint, parseFlags, parseNumber, parsePercent, UsageError, type FlagValues } from '../args.js';
 import { signalled } from '../signals.js';
 
 /** One line for the command overview. */
@@ -68,21 +58,28 @@ const specs = {
 
 type Values = FlagValues<typeof specs>;
 
-/** The settings flags, read with the parsers the URL query uses for the same keys. */
+/** The settings flags, in the order they are checked. */
+const SETTINGS = ['latency', 'redundancy', 'k', 'n', 'rate', 'nack'] as const;
+
+/**
+ * The settings flags, each read as the psock URL reads its query key of the same name, except
+ * `--redundancy`, whose percent form stops at 100%.
+ */
 function readSettings(values: Values): ProtectionOptions {
   const settings: ProtectionOptions = {};
   if (values.redundancy !== undefined && values.n !== undefined) {
     throw new UsageError('--redundancy and --n both fix the block shape; accepted: --redundancy R or --k K --n N');
   }
-  if (values.latency !== undefined) settings.latency = parseDuration(values.latency, '--latency', { max: 60_000 });
-  const r = values.redundancy;
-  if (r !== undefined) {
-    settings.redundancy = r.endsWith('%') ? parsePercent(r, '--redundancy') : parseNumber(r, '--redundancy', { max: 255 });
+  for (const key of SETTINGS) {
+    const text = values[key];
+    if (text === undefined) continue;
+    const flag = `--${key}`;
+    if (key === 'redundancy') {
+      settings.redundancy = text.endsWith('%') ? parsePercent(text, flag) : parseNumber(text, flag, { max: 255 });
+    } else {
+      Object.assign(settings, readSetting(key, text, flag));
+    }
   }
-  if (values.k !== undefined) settings.k = parseInteger(values.k, '--k', { min: 1, max: 255 });
-  if (values.n !== undefined) settings.n = parseInteger(values.n, '--n', { min: 1, max: 256 });
-  if (values.rate !== undefined) settings.rate = parseRate(values.rate, '--rate');
-  if (values.nack !== undefined) settings.nack = parseSwitch(values.nack, '--nack');
   return settings;
 }
 
