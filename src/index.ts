@@ -5,6 +5,7 @@
 export { Encoder } from './codec/encoder.js'
 export { Decoder } from './codec/decoder.js'
 export { encodeMessage, decodeMessage } from './codec/message.js'
+export { codecKernel } from './codec/kernel.js'
 export { createSocket, PerfectSocket, type Message, type SocketEvents } from './socket/socket.js'
 export type { SocketOptions, ProtectionOptions, WireFormat } from './socket/options.js'
 export type { SocketStats } from './socket/stats.js'

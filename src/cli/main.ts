@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { UsageError } from './args.js';
 
 /** What every module in src/cli/commands/ exports. */
@@ -36,9 +37,17 @@ async function overview(): Promise<string> {
     'commands:',
     ...lines,
     '',
-    "run 'perfect-socket <command> --help' for a command's flags",
+    "run 'perfect-socket <command> --help' for a command's flags, 'perfect-socket --version' for the build",
     '',
   ].join('\n');
+}
+
+/** `perfect-socket 0.1.0 (linux-x64-gnu, codec kernel gfni-avx512)`: what a bug report needs. */
+async function version(): Promise<string> {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const { platformName } = await import('../native.js');
+  const { codecKernel } = await import('../codec/kernel.js');
+  return `perfect-socket ${version} (${platformName()}, codec kernel ${codecKernel()})`;
 }
 
 function wantsHelp(argv: string[]): boolean {
@@ -52,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
   let prefix = 'perfect-socket';
   try {
     if (name === undefined) throw new UsageError(`missing command; accepted: ${names.join(', ')} (or --help)`);
+    if (name === '--version' || name === '-v') {
+      process.stdout.write(`${await version()}\n`);
+      return 0;
+    }
     if (name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(await overview());
       return 0;

@@ -40,3 +40,10 @@ pub fn recover(env: Env, k: u32, n: u32, shards: Unknown, indices: Unknown) -> R
     codec.recover_into(&shards, &indices, &mut outputs).map_err(fail)?;
     Ok(rebuilt.into())
 }
+
+/// The name of the SIMD kernel the codec picked for this CPU at load time (e.g. `gfni-avx512`,
+/// `shuffle-avx2`, `shuffle-ssse3`), for diagnostics and benchmarks.
+#[napi]
+pub fn codec_kernel() -> &'static str {
+    fec::kernel_name()
+}
