@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use lru::LruCache;
 
+use crate::check;
 use crate::error::FecError;
 use crate::kernel::linear_combine;
 use crate::matrix::{zfec_parity_rows, Matrix};
@@ -94,18 +95,16 @@ impl ReedSolomon {
 
     /// Writes the `n - k` parity shards of `data` (k shards of equal length) into `parity`.
     pub fn encode_parity(&self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), FecError> {
-        let len = check_shards("shards", data, self.k..=self.k)?;
-        check_count("parity", parity.len(), self.parity_shards())?;
-        for (index, out) in parity.iter().enumerate() {
-            check_length("parity", index, len, out.len())?;
-        }
+        let len = check::shard_len("shards", data, self.k..=self.k)?;
+        check::count("parity", parity.len(), self.parity_shards())?;
+        check::lengths("parity", parity.iter().map(|p| p.len()), len)?;
         linear_combine(&self.parity.data, data, parity);
         Ok(())
     }
 
     /// Encodes k data shards into all n shards (copies of the data first, then parity).
     pub fn encode(&self, data: &[&[u8]]) -> Result<Vec<Vec<u8>>, FecError> {
-        let len = check_shards("shards", data, self.k..=self.k)?;
+        let len = check::shard_len("shards", data, self.k..=self.k)?;
         let mut parity = vec![vec![0u8; len]; self.parity_shards()];
         let mut outputs: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
         self.encode_parity(data, &mut outputs)?;
@@ -122,14 +121,12 @@ impl ReedSolomon {
     /// Rebuilds the missing data shards (see [`Self::missing_data`]) from `shards`, the shards
     /// with the given `indices` (at least k, in any order), into `out`.
     pub fn recover_into(&self, shards: &[&[u8]], indices: &[usize], out: &mut [&mut [u8]]) -> Result<(), FecError> {
-        let len = check_shards("shards", shards, self.k..=self.n)?;
-        check_count("indices", indices.len(), shards.len())?;
+        let len = check::shard_len("shards", shards, self.k..=self.n)?;
+        check::count("indices", indices.len(), shards.len())?;
         let present = self.index_set(indices)?;
         let missing = (0..self.k).filter(|&i| !contains(&present, i)).count();
-        check_count("out", out.len(), missing)?;
-        for (index, buffer) in out.iter().enumerate() {
-            check_length("out", index, len, buffer.len())?;
-        }
+        check::count("out", out.len(), missing)?;
+        check::lengths("out", out.iter().map(|b| b.len()), len)?;
         if missing == 0 {
             return Ok(());
         }
@@ -145,8 +142,8 @@ impl ReedSolomon {
 
     /// Decodes the k data shards, in order, from any k (or more) shards and their indices.
     pub fn decode(&self, shards: &[&[u8]], indices: &[usize]) -> Result<Vec<Vec<u8>>, FecError> {
-        let len = check_shards("shards", shards, self.k..=self.n)?;
-        check_count("indices", indices.len(), shards.len())?;
+        let len = check::shard_len("shards", shards, self.k..=self.n)?;
+        check::count("indices", indices.len(), shards.len())?;
         let missing = self.missing_data(indices)?;
         let mut rebuilt = vec![vec![0u8; len]; missing.len()];
         let mut outputs: Vec<&mut [u8]> = rebuilt.iter_mut().map(Vec::as_mut_slice).collect();
@@ -223,39 +220,4 @@ impl ReedSolomon {
 
 fn contains(set: &ShardSet, index: usize) -> bool {
     set[index / 64] & (1 << (index % 64)) != 0
-}
-
-fn check_count(argument: &'static str, got: usize, expected: usize) -> Result<(), FecError> {
-    if got != expected {
-        return Err(FecError::Count { argument, expected: expected.to_string(), got });
-    }
-    Ok(())
-}
-
-fn check_length(argument: &'static str, index: usize, expected: usize, got: usize) -> Result<(), FecError> {
-    if got != expected {
-        return Err(FecError::Length { argument, index, expected, got });
-    }
-    Ok(())
-}
-
-/// Checks the shard count is within `allowed` and all shards share one length; returns it.
-fn check_shards(
-    argument: &'static str,
-    shards: &[&[u8]],
-    allowed: std::ops::RangeInclusive<usize>,
-) -> Result<usize, FecError> {
-    if !allowed.contains(&shards.len()) {
-        let expected = if allowed.start() == allowed.end() {
-            allowed.start().to_string()
-        } else {
-            format!("{} to {}", allowed.start(), allowed.end())
-        };
-        return Err(FecError::Count { argument, expected, got: shards.len() });
-    }
-    let len = shards[0].len();
-    for (index, shard) in shards.iter().enumerate() {
-        check_length(argument, index, len, shard.len())?;
-    }
-    Ok(len)
 }

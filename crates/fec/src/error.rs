@@ -25,6 +25,12 @@ pub enum FecError {
     /// `orig_len` claims more bytes than the fragments hold.
     #[error("orig_len {orig_len} exceeds the {available} bytes the fragments hold")]
     OriginalLength { orig_len: usize, available: usize },
+    /// The XOR or mirrored-LT code was asked for a shape it does not support.
+    #[error("{code} needs 1 <= k <= {max_k} data shards and m <= {max_m} repair shards (got k={k}, m={m})")]
+    CodeShape { code: &'static str, k: usize, m: usize, max_k: usize, max_m: usize },
+    /// A code name that [`crate::CodeKind`] does not know.
+    #[error("unknown code {name:?}; expected one of: rs, xor, lt")]
+    UnknownCode { name: String },
 }
 
 impl FecError {

@@ -19,13 +19,20 @@
 //! assert_eq!(decoded.concat(), b"Hello, World!\0\0\0");
 //! ```
 
+mod check;
 mod codec;
 mod error;
 mod kernel;
+mod kind;
+mod lt;
 mod matrix;
 mod message;
+mod xor;
 
 pub use codec::{ReedSolomon, MAX_SHARDS};
 pub use error::FecError;
 pub use kernel::kernel_name;
+pub use kind::CodeKind;
+pub use lt::{MirroredLt, MAX_LT_DEGREE, MAX_LT_SHARDS};
 pub use message::{decode_message, encode_message, fragment_len};
+pub use xor::XorParity;
