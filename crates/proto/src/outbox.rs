@@ -75,6 +75,14 @@ impl Outbox {
         &self.transmits.back().expect("just pushed").datagram
     }
 
+    /// Encodes, numbers and queues a control packet grown with zero bytes to `len` (an MTU
+    /// probe's padding is part of its body, so the packet still parses).
+    pub(crate) fn send_padded(&mut self, body: Body<'_>, len: usize) {
+        let mut datagram = self.encode(body);
+        datagram.resize(datagram.len().max(len), 0);
+        self.queue(datagram);
+    }
+
     /// Encodes, numbers and queues a control packet.
     pub(crate) fn send(&mut self, body: Body<'_>) {
         let datagram = self.encode(body);

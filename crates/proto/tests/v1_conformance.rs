@@ -4,7 +4,8 @@
 use proto::stream::{Redundancy, Sender, SenderConfig};
 use proto::wire::unit::OwnedUnit;
 use proto::wire::v1::{
-    Body, Close, Data, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, PacketType, Repair,
+    Body, Close, Data, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, PacketType, Probe, Repair,
+    PROBE_OVERHEAD,
 };
 use proto::{Timestamp, WireError};
 
@@ -110,6 +111,20 @@ fn ping_and_pong() {
 }
 
 #[test]
+fn probe() {
+    // The token, then zero padding up to the size probed: 11 + 8 + 5 = 24 bytes on the wire.
+    conforms(Body::Probe(Probe { token: 0x0102_0304_0506_0708, padding: 5 }), &[1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0], true);
+    let size = 1372;
+    let datagram = Packet { header: HEADER, body: Body::Probe(Probe { token: 7, padding: size - PROBE_OVERHEAD }) }.to_vec();
+    assert_eq!(datagram.len(), size);
+    // Padding must be zeros, so what parses re-encodes to the same bytes.
+    let mut dirty = datagram.clone();
+    dirty[size - 1] = 1;
+    assert!(matches!(Packet::parse(&dirty), Err(WireError::InvalidField { field: "probe padding", .. })));
+    assert!(Packet::parse(&datagram[..PROBE_OVERHEAD - 1]).is_err(), "token cut short");
+}
+
+#[test]
 fn close() {
     conforms(Body::Close(Close { code: 0x0102 }), &[1, 2], false);
 }
@@ -146,8 +161,8 @@ fn header_errors_are_typed() {
     let with_first = |first: u8| Packet::parse(&[&[first][..], &bytes[1..]].concat()).err();
     assert_eq!(with_first(0x51), Some(WireError::BadMagic { got: 0x51 }));
     assert_eq!(with_first(0xA2), Some(WireError::UnsupportedVersion { got: 2 }));
-    bytes[1] = 0x09;
-    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x09 }));
+    bytes[1] = 0x0A;
+    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x0A }));
     assert!(matches!(Packet::parse(&[]), Err(WireError::Truncated { field: "magic/version", .. })));
     let mut close = header_bytes(PacketType::Close);
     close.extend_from_slice(&[0, 0, 0]);

@@ -16,14 +16,23 @@ pub struct NewPeer {
     pub family: String,
 }
 
+/// A peer forgotten after its idle timeout.
+#[napi(object)]
+pub struct TimedOutPeer {
+    pub address: String,
+    pub port: u32,
+    pub family: String,
+}
+
 /// Delivered messages back to back in `slab`; message i is the next `lengths[i]` bytes, from
-/// the sender with id `peers[i]`.
+/// the sender with id `peers[i]`. Also the peers that timed out since the last batch.
 #[napi(object)]
 pub struct DeliveryBatch {
     pub slab: Buffer,
     pub lengths: Uint32Array,
     pub peers: Uint32Array,
     pub new_peers: Vec<NewPeer>,
+    pub timed_out: Vec<TimedOutPeer>,
 }
 
 /// Accumulates deliveries on the I/O thread until the next ring.
@@ -33,6 +42,7 @@ pub(super) struct BatchBuilder {
     lengths: Vec<u32>,
     peers: Vec<u32>,
     new_peers: Vec<NewPeer>,
+    timed_out: Vec<TimedOutPeer>,
 }
 
 impl BatchBuilder {
@@ -51,8 +61,18 @@ impl BatchBuilder {
         self.peers.push(id);
     }
 
+    pub fn push_timeout(&mut self, peer: SocketAddr) {
+        self.timed_out.push(TimedOutPeer { address: peer.ip().to_string(), port: peer.port() as u32, family: peers::family(peer) });
+    }
+
+    /// Messages in the batch.
     pub fn len(&self) -> usize {
         self.lengths.len()
+    }
+
+    /// Whether there is nothing to tell JavaScript.
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty() && self.timed_out.is_empty()
     }
 
     /// The batch so far, leaving the builder empty (sized like this one, so the next batch
@@ -68,6 +88,7 @@ impl BatchBuilder {
             lengths: Uint32Array::new(taken.lengths),
             peers: Uint32Array::new(taken.peers),
             new_peers: taken.new_peers,
+            timed_out: taken.timed_out,
         }
     }
 }

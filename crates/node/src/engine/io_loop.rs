@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token, Waker};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Status;
-use proto::endpoint::Endpoint;
+use proto::endpoint::{Endpoint, PeerEvent};
 use proto::Timestamp;
 
 use super::batch::BatchBuilder;
@@ -107,6 +107,9 @@ impl IoLoop {
             let now = self.now();
             if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 self.endpoint.handle_timeout(now);
+                while let Some((peer, PeerEvent::TimedOut)) = self.endpoint.poll_event() {
+                    self.batch.push_timeout(peer);
+                }
             }
             self.collect_deliveries();
             self.collect_transmits();
@@ -226,7 +229,7 @@ impl IoLoop {
     }
 
     fn ring(&mut self) {
-        if self.batch.len() == 0 {
+        if self.batch.is_empty() {
             return;
         }
         let messages = self.batch.len() as u64;

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use napi_derive::napi;
-use proto::endpoint::{EndpointConfig, Format};
+use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{AdaptBounds, ReceiverConfig, Redundancy, SenderConfig};
 
@@ -56,6 +56,17 @@ pub struct EngineOptions {
     pub bridge_in: Option<BridgeIn>,
     /// Receiver side: delivered messages leave as plain datagrams for `host:port`.
     pub bridge_out: Option<BridgeOut>,
+    /// PING a peer after this long without sending it anything, so NAT bindings stay open
+    /// (v1; default 15000, 0: never).
+    pub keep_alive_ms: Option<f64>,
+    /// Forget a peer, and report it, after this long without a datagram from it or data to it
+    /// (default 60000, 0: never).
+    pub idle_timeout_ms: Option<f64>,
+    /// Path MTU discovery with padded probes (v1; default true).
+    pub mtu_probe: Option<bool>,
+    /// The largest UDP payload probed: the interface MTU less 28 (IPv4) or 48 (IPv6) bytes of
+    /// headers (default 1472, Ethernet over IPv4). Probing starts from 1200.
+    pub max_mtu: Option<u32>,
 }
 
 /// See [`EngineOptions::bridge_in`]; hosts are numeric.
@@ -119,6 +130,37 @@ fn random_u32() -> u32 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
     hasher.finish() as u32
+}
+
+/// A period that 0 turns off, up to an hour.
+fn optional_period(name: &str, ms: Option<f64>, default: Duration) -> Result<Option<Duration>, String> {
+    match ms {
+        None => Ok(Some(default)),
+        Some(ms) if ms == 0.0 => Ok(None),
+        Some(ms) if ms.is_finite() && ms > 0.0 && ms <= 3_600_000.0 => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
+        Some(ms) => Err(format!("{name} must be a number of milliseconds from 0 (off) to 3600000, got {ms}")),
+    }
+}
+
+fn path(options: &EngineOptions) -> Result<PathConfig, String> {
+    let defaults = PathConfig::default();
+    let mtu = match options.mtu_probe.unwrap_or(true) {
+        false => None,
+        true => {
+            let config = MtuConfig { max: options.max_mtu.map_or(MtuConfig::default().max, |m| m as usize), ..MtuConfig::default() };
+            if !(config.min..=MtuConfig::MAX_DATAGRAM).contains(&config.max) {
+                return Err(format!("maxMtu must be an integer from {} to {}, got {}", config.min, MtuConfig::MAX_DATAGRAM, config.max));
+            }
+            Some(config)
+        }
+    };
+    let path = PathConfig {
+        keep_alive: optional_period("keepAliveMs", options.keep_alive_ms, defaults.keep_alive.expect("on by default"))?,
+        idle_timeout: optional_period("idleTimeoutMs", options.idle_timeout_ms, defaults.idle_timeout.expect("on by default"))?,
+        mtu,
+    };
+    path.validate().map_err(|e| e.to_string().replace("idle_timeout", "idleTimeoutMs").replace("keep_alive", "keepAliveMs"))?;
+    Ok(path)
 }
 
 fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, String> {
@@ -189,8 +231,12 @@ impl Config {
         if !(rate.is_finite() && rate >= 0.0) {
             return Err(format!("rateBps must be a number of bits per second, 0 or more, got {rate}"));
         }
-        let endpoint =
-            EndpointConfig { format, max_peers: options.max_peers.unwrap_or(1024) as usize, pace_bits_per_second: rate as u64 };
+        let endpoint = EndpointConfig {
+            format,
+            max_peers: options.max_peers.unwrap_or(1024) as usize,
+            pace_bits_per_second: rate as u64,
+            path: path(&options)?,
+        };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config {
             endpoint,

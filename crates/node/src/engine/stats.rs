@@ -88,6 +88,14 @@ pub struct EngineStats {
     /// datagrams dropped because its send queue stayed full.
     pub bridge_send_errors: f64,
     pub bridge_send_queue_drops: f64,
+    /// Keep-alive PINGs sent, path MTU probes sent, and peers forgotten after their idle
+    /// timeout.
+    pub keep_alives_sent: f64,
+    pub mtu_probes_sent: f64,
+    pub idle_timeouts: f64,
+    /// The largest UDP payload confirmed to cross the path to the most recently active peer
+    /// (1200 until a search finishes; 0 when probing is off).
+    pub path_mtu: f64,
 }
 
 /// I/O-layer counters, kept by the I/O thread beside the endpoint's and the sockets'.
@@ -158,6 +166,10 @@ impl SharedStats {
             bridge_bytes_out: bridge.bytes_sent as f64,
             bridge_send_errors: bridge.send_errors as f64,
             bridge_send_queue_drops: bridge.send_queue_drops as f64,
+            keep_alives_sent: endpoint.keep_alives_sent as f64,
+            mtu_probes_sent: endpoint.mtu_probes_sent as f64,
+            idle_timeouts: endpoint.idle_timeouts as f64,
+            path_mtu: path.mtu as f64,
         };
         *self.0.lock().unwrap() = stats;
     }

@@ -6,9 +6,14 @@
 //! destination, and bounds its memory: at most `max_peers` peers (least recently active
 //! dropped first), and a datagram that does not parse never creates a peer.
 
+mod liveness;
+mod mtu;
 mod outgoing;
 mod pacer;
 mod peer;
+
+pub use liveness::PathConfig;
+pub use mtu::{MtuConfig, MtuProber};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -56,6 +61,8 @@ pub struct EndpointConfig {
     pub max_peers: usize,
     /// Pace what leaves the socket to at most this many bits per second (0: unpaced).
     pub pace_bits_per_second: u64,
+    /// Keep-alive, idle timeout and path MTU discovery.
+    pub path: PathConfig,
 }
 
 impl EndpointConfig {
@@ -73,7 +80,8 @@ impl EndpointConfig {
         if self.max_peers == 0 {
             return Err(ConfigError::out_of_range("max_peers", "at least 1", self.max_peers));
         }
-        Peer::new(&self.format).map(drop)
+        self.path.validate()?;
+        Peer::new(&self.format, self.path, Timestamp::ZERO).map(drop)
     }
 }
 
@@ -108,6 +116,12 @@ pub struct EndpointStats {
     pub retransmits_received: u64,
     /// Datagrams the pacer dropped because its queue held more than a second at its rate.
     pub pacer_drops: u64,
+    /// Keep-alive PINGs sent.
+    pub keep_alives_sent: u64,
+    /// Path MTU probes sent.
+    pub mtu_probes_sent: u64,
+    /// Peers forgotten after their idle timeout.
+    pub idle_timeouts: u64,
 }
 
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
@@ -125,6 +139,16 @@ pub struct PathState {
     /// Loss before repair on the path, in parts per million: measured when we receive,
     /// reported by the peer when we send.
     pub loss_ppm: u64,
+    /// The largest UDP payload known to cross the path (0: not probing).
+    pub mtu: u64,
+}
+
+/// Something that happened to a peer as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// Nothing came from the peer, and no data went to it, for the idle timeout; its state is
+    /// gone (a later datagram starts afresh).
+    TimedOut,
 }
 
 /// See the module docs.
@@ -138,6 +162,8 @@ pub struct Endpoint {
     /// Datagrams that created no peer because they did not parse.
     strays: Stats,
     pacer: Option<Pacer>,
+    path: PathConfig,
+    events: VecDeque<(SocketAddr, PeerEvent)>,
 }
 
 impl Endpoint {
@@ -152,6 +178,8 @@ impl Endpoint {
             departed: EndpointStats::default(),
             strays: Stats::default(),
             pacer: (config.pace_bits_per_second > 0).then(|| Pacer::new(config.pace_bits_per_second)),
+            path: config.path,
+            events: VecDeque::new(),
         })
     }
 
@@ -159,12 +187,12 @@ impl Endpoint {
     /// (repairs when the block closes).
     pub fn send(&mut self, to: SocketAddr, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
         if !self.peers.contains(&to) {
-            let peer = Peer::new(&self.format).expect("validated");
+            let peer = Peer::new(&self.format, self.path, now).expect("validated");
             self.admit(to, peer);
         }
         let peer = self.peers.get_mut(&to).expect("just admitted");
         let result = peer.send(payload, now);
-        peer.drain(to, &mut self.outgoing, &mut self.delivered);
+        peer.drain(to, now, &mut self.outgoing, &mut self.delivered);
         self.shed_unpaceable();
         result
     }
@@ -173,17 +201,17 @@ impl Endpoint {
     pub fn handle_datagram(&mut self, from: SocketAddr, datagram: &[u8], now: Timestamp) {
         if let Some(peer) = self.peers.get_mut(&from) {
             peer.handle_datagram(datagram, now);
-            peer.drain(from, &mut self.outgoing, &mut self.delivered);
+            peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
             return;
         }
         // A stranger: admit it only if what it sent was accepted, so junk cannot evict peers.
-        let mut peer = Peer::new(&self.format).expect("validated");
+        let mut peer = Peer::new(&self.format, self.path, now).expect("validated");
         peer.handle_datagram(datagram, now);
         if peer.stats().receive.accepted == 0 {
             self.strays += &peer.stats().receive;
             return;
         }
-        peer.drain(from, &mut self.outgoing, &mut self.delivered);
+        peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
         self.admit(from, peer);
     }
 
@@ -210,12 +238,28 @@ impl Endpoint {
         self.peers.iter().filter_map(|(_, peer)| peer.poll_timeout()).chain(paced).min()
     }
 
-    /// Runs every peer's timers that are due at `now`.
+    /// The next thing that happened to a peer as a whole, with its address.
+    pub fn poll_event(&mut self) -> Option<(SocketAddr, PeerEvent)> {
+        self.events.pop_front()
+    }
+
+    /// Runs every peer's timers that are due at `now`, and forgets peers idle past their
+    /// timeout (reported by [`Self::poll_event`]).
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        let mut idle = Vec::new();
         for (address, peer) in self.peers.iter_mut() {
-            if peer.poll_timeout().is_some_and(|t| t <= now) {
+            if peer.idle_at().is_some_and(|t| t <= now) {
+                idle.push(*address);
+            } else if peer.poll_timeout().is_some_and(|t| t <= now) {
                 peer.handle_timeout(now);
-                peer.drain(*address, &mut self.outgoing, &mut self.delivered);
+                peer.drain(*address, now, &mut self.outgoing, &mut self.delivered);
+            }
+        }
+        for address in idle {
+            if let Some(peer) = self.peers.pop(&address) {
+                add(&mut self.departed, &peer.stats());
+                self.departed.idle_timeouts += 1;
+                self.events.push_back((address, PeerEvent::TimedOut));
             }
         }
     }
@@ -224,7 +268,7 @@ impl Endpoint {
     pub fn flush(&mut self) {
         for (address, peer) in self.peers.iter_mut() {
             peer.flush();
-            peer.drain(*address, &mut self.outgoing, &mut self.delivered);
+            peer.drain(*address, Timestamp::ZERO, &mut self.outgoing, &mut self.delivered);
         }
     }
 
@@ -275,4 +319,6 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.nacks_received += peer.nacks_received;
     total.nacks_sent += peer.nacks_sent;
     total.retransmits_received += peer.retransmits_received;
+    total.keep_alives_sent += peer.keep_alives_sent;
+    total.mtu_probes_sent += peer.mtu_probes_sent;
 }

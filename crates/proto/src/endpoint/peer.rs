@@ -3,15 +3,20 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
+use super::liveness::{Liveness, PathConfig, KEEP_ALIVE_TAG, TAG_MASK};
+use super::mtu::MtuProber;
 use super::outgoing::Outgoing;
 use super::{EndpointStats, Format, PathState};
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
+use crate::outbox::Outbox;
 use crate::seed::{SeedReceiver, SeedSender};
 use crate::stats::Stats;
 use crate::stream::{Receiver, Sender};
-use crate::wire::v1::PacketType;
 use crate::time::Timestamp;
+use crate::wire::v1::{Body, Echo, Packet, PacketType, Probe, PROBE_OVERHEAD};
 
 // One per peer, kept in place in the LRU and never moved in bulk: boxing the larger variant
 // would only add an indirection per packet.
@@ -25,17 +30,26 @@ pub(super) struct Peer {
     link: Link,
     /// Counters the endpoint keeps itself (what the senders do not count).
     counted: EndpointStats,
+    path: PathConfig,
+    liveness: Liveness,
+    /// Path MTU discovery towards this peer (v1 only: the seed format has no control packets).
+    mtu: Option<MtuProber>,
+    keep_alive_counter: u64,
 }
 
 impl Peer {
-    pub fn new(format: &Format) -> Result<Self, ConfigError> {
+    pub fn new(format: &Format, path: PathConfig, now: Timestamp) -> Result<Self, ConfigError> {
         let link = match format {
             Format::V1 { sender, receiver } => Link::V1 { sender: Sender::new(*sender)?, receiver: Receiver::new(*receiver)? },
             Format::Seed { k, n, receiver } => {
                 Link::Seed { sender: SeedSender::new(*k, *n)?, receiver: SeedReceiver::new(*receiver)?, parity: (n - k) as u64 }
             }
         };
-        Ok(Peer { link, counted: EndpointStats::default() })
+        let mtu = match (&link, path.mtu) {
+            (Link::V1 { .. }, Some(config)) => Some(MtuProber::new(config)),
+            _ => None,
+        };
+        Ok(Peer { link, counted: EndpointStats::default(), path, liveness: Liveness::new(now), mtu, keep_alive_counter: 0 })
     }
 
     pub fn send(&mut self, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
@@ -51,31 +65,114 @@ impl Peer {
             }
         };
         match result {
-            Ok(()) => self.counted.sent += 1,
+            Ok(()) => {
+                self.counted.sent += 1;
+                self.liveness.active(now);
+            }
             Err(_) => self.counted.refused += 1,
         }
         result
     }
 
     /// Hands a datagram to the half it is for: what the remote's receiver says about our
-    /// stream (NACK, FEEDBACK) and its pings go to our sender, the rest to our receiver.
+    /// stream (NACK, FEEDBACK) and its pings go to our sender, the rest to our receiver. The
+    /// path's own packets (MTU probes, and the PONGs of our probes and keep-alives) stop here.
     pub fn handle_datagram(&mut self, datagram: &[u8], now: Timestamp) {
+        let kind = datagram.get(1).copied().map(PacketType::try_from);
+        let v1 = matches!(self.link, Link::V1 { .. });
+        if v1 && matches!(kind, Some(Ok(PacketType::Probe | PacketType::Pong))) && self.handle_path_packet(datagram, now) {
+            return;
+        }
         match &mut self.link {
-            Link::V1 { sender, receiver } => match datagram.get(1).copied().map(PacketType::try_from) {
-                Some(Ok(PacketType::Nack | PacketType::Feedback | PacketType::Ping)) if self.counted.sent > 0 => {
-                    sender.handle_datagram(datagram, now)
+            Link::V1 { sender, receiver } => {
+                match kind {
+                    Some(Ok(PacketType::Nack | PacketType::Feedback | PacketType::Ping)) if self.counted.sent > 0 => {
+                        sender.handle_datagram(datagram, now)
+                    }
+                    _ => receiver.handle_datagram(datagram, now),
                 }
-                _ => receiver.handle_datagram(datagram, now),
-            },
+            }
             Link::Seed { receiver, .. } => receiver.handle_datagram(datagram, now),
+        }
+        if matches!(self.link, Link::Seed { .. }) || matches!(kind, Some(Ok(_))) {
+            self.liveness.heard(now);
+            // The peer talks to us: from now on a lost probe means its size did not pass.
+            if let Some(mtu) = &mut self.mtu {
+                mtu.start(now);
+            }
+            self.send_probe(now);
+        }
+    }
+
+    /// A PROBE is answered with a PONG echoing its token; a PONG for one of our probes or
+    /// keep-alives is taken. Returns whether the packet was one of these.
+    fn handle_path_packet(&mut self, datagram: &[u8], now: Timestamp) -> bool {
+        let Ok(packet) = Packet::parse(datagram) else { return false };
+        match packet.body {
+            Body::Probe(probe) if self.liveness.heard || self.counted.sent > 0 => {
+                self.liveness.heard(now);
+                self.outbox().send(Body::Pong(Echo { token: probe.token }));
+                true
+            }
+            Body::Pong(echo) if echo.token & TAG_MASK == KEEP_ALIVE_TAG => {
+                self.liveness.heard(now);
+                true
+            }
+            Body::Pong(echo) => {
+                let ours = self.mtu.as_mut().is_some_and(|mtu| mtu.on_pong(echo.token, now));
+                if ours {
+                    self.liveness.heard(now);
+                    self.send_probe(now);
+                }
+                ours
+            }
+            _ => false,
+        }
+    }
+
+    /// The outbox of the half that talks to this peer: our sender's once we have sent (the
+    /// peer's receiver knows its connection id), else our receiver's.
+    fn outbox(&mut self) -> &mut Outbox {
+        match &mut self.link {
+            Link::V1 { sender, .. } if self.counted.sent > 0 => sender.outbox(),
+            Link::V1 { receiver, .. } => receiver.outbox(),
+            Link::Seed { .. } => unreachable!("the seed format has no control packets"),
+        }
+    }
+
+    /// Sends the prober's next probe, if one is due.
+    fn send_probe(&mut self, now: Timestamp) {
+        if !self.mtu.as_ref().is_some_and(MtuProber::wants_probe) {
+            return;
+        }
+        let rtt = Duration::from_micros(self.path().rtt_micros);
+        let Some(mtu) = &mut self.mtu else { return };
+        let timeout = mtu_timeout(rtt, mtu);
+        if let Some((token, size)) = mtu.poll_probe(now, timeout) {
+            let padding = size.saturating_sub(PROBE_OVERHEAD);
+            self.outbox().send_padded(Body::Probe(Probe { token, padding }), size);
+        }
+    }
+
+    /// When this peer counts as gone (see [`PathConfig::idle_timeout`]).
+    pub fn idle_at(&self) -> Option<Timestamp> {
+        self.liveness.idle_at(&self.path)
+    }
+
+    fn keep_alive_at(&self) -> Option<Timestamp> {
+        match self.link {
+            Link::V1 { .. } => self.liveness.keep_alive_at(&self.path),
+            Link::Seed { .. } => None,
         }
     }
 
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        match &self.link {
-            Link::V1 { sender, receiver } => [sender.poll_timeout(), receiver.poll_timeout()].into_iter().flatten().min(),
+        let streams = match &self.link {
+            Link::V1 { sender, receiver } => sender.poll_timeout().into_iter().chain(receiver.poll_timeout()).min(),
             Link::Seed { receiver, .. } => receiver.poll_timeout(),
-        }
+        };
+        let path = [self.keep_alive_at(), self.mtu.as_ref().and_then(MtuProber::poll_timeout), self.idle_at()];
+        streams.into_iter().chain(path.into_iter().flatten()).min()
     }
 
     pub fn handle_timeout(&mut self, now: Timestamp) {
@@ -86,6 +183,16 @@ impl Peer {
             }
             Link::Seed { receiver, .. } => receiver.handle_timeout(now),
         }
+        if self.keep_alive_at().is_some_and(|at| at <= now) {
+            self.keep_alive_counter += 1;
+            let token = KEEP_ALIVE_TAG | (self.keep_alive_counter & !TAG_MASK);
+            self.outbox().send(Body::Ping(Echo { token }));
+            self.counted.keep_alives_sent += 1;
+        }
+        if let Some(mtu) = &mut self.mtu {
+            mtu.handle_timeout(now);
+        }
+        self.send_probe(now);
     }
 
     pub fn flush(&mut self) {
@@ -98,10 +205,12 @@ impl Peer {
     pub fn drain(
         &mut self,
         address: SocketAddr,
+        now: Timestamp,
         outgoing: &mut Outgoing,
         delivered: &mut VecDeque<(SocketAddr, Delivery)>,
     ) {
         while let Some(transmit) = self.poll_transmit() {
+            self.liveness.sent(now);
             self.counted.datagrams_sent += 1;
             self.counted.bytes_sent += transmit.datagram.len() as u64;
             outgoing.push(address, transmit);
@@ -141,6 +250,7 @@ impl Peer {
             stats.nacks_sent = r.nacks_sent;
             stats.retransmits_received = r.retransmits_received;
         }
+        stats.mtu_probes_sent = self.mtu.as_ref().map_or(0, |mtu| mtu.probes_sent);
         stats
     }
 
@@ -158,6 +268,12 @@ impl Peer {
             block_sources: s.k as u64,
             block_time_micros: micros(Some(s.block_time)),
             loss_ppm: (loss * 1e6).round() as u64,
+            mtu: self.mtu.as_ref().map_or(0, |mtu| mtu.current() as u64),
         }
     }
+}
+
+/// How long a probe waits for its PONG: two round trips, at least the configured floor.
+fn mtu_timeout(rtt: Duration, mtu: &MtuProber) -> Duration {
+    (2 * rtt).max(mtu.config().probe_timeout)
 }

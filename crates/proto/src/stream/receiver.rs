@@ -180,6 +180,11 @@ impl Receiver {
         }
     }
 
+    /// Where the endpoint queues its own packets to this peer (keep-alives, MTU probes).
+    pub(crate) fn outbox(&mut self) -> &mut Outbox {
+        &mut self.control
+    }
+
     /// The next control packet for the sender (NACK, PING, FEEDBACK).
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.control.pop()

@@ -155,6 +155,12 @@ impl Sender {
         }
     }
 
+    /// Where the endpoint queues its own packets to this peer (keep-alives, MTU probes), so they
+    /// are numbered in the connection's one packet-number space.
+    pub(crate) fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
+    }
+
     /// The next datagram to send, in order.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.outbox.pop()

@@ -1,5 +1,5 @@
-//! Control packets: NACK, FEEDBACK, PING and PONG, CLOSE. Fixed layouts, so trailing bytes are
-//! an error rather than silently ignored.
+//! Control packets: NACK, FEEDBACK, PING and PONG, PROBE, CLOSE. Fixed layouts (PROBE: zero
+//! padding to the size probed), so trailing bytes are an error rather than silently ignored.
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
@@ -121,6 +121,37 @@ impl Echo {
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.token.to_be_bytes());
+    }
+}
+
+/// Bytes of a PROBE before its padding: the header and the token.
+pub const PROBE_OVERHEAD: usize = super::HEADER_LEN + 8;
+
+/// A path MTU probe (RFC 8899's padded probe packet): a token, then zero bytes up to the size
+/// being tried. The peer answers with a PONG echoing the token, which proves a datagram of that
+/// size crossed the path; a probe never carries data, so losing one costs nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Probe {
+    /// Chosen by the prober, echoed in the PONG.
+    pub token: u64,
+    /// Zero bytes after the token.
+    pub padding: usize,
+}
+
+impl Probe {
+    pub(crate) fn parse(reader: &mut Reader<'_>) -> Result<Self, WireError> {
+        let token = reader.u64("token")?;
+        let padding = reader.rest();
+        // Zeros only, so a probe re-encodes to the bytes it came in as.
+        if padding.iter().any(|&b| b != 0) {
+            return Err(WireError::InvalidField { field: "probe padding", value: padding.len() as u64 });
+        }
+        Ok(Probe { token, padding: padding.len() })
+    }
+
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.token.to_be_bytes());
+        out.resize(out.len() + self.padding, 0);
     }
 }
 

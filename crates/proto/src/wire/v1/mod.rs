@@ -14,7 +14,7 @@ mod control;
 mod frame;
 mod symbol;
 
-pub use control::{Close, Echo, Feedback, Nack, NackRange, MAX_NACK_RANGES};
+pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, MAX_NACK_RANGES, PROBE_OVERHEAD};
 pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
 pub use symbol::{Data, Repair, DATA_OVERHEAD, REPAIR_OVERHEAD};
 
@@ -54,6 +54,8 @@ pub enum PacketType {
     Close = 0x07,
     /// A symbol of a frame: a message larger than one datagram.
     Frame = 0x08,
+    /// A path MTU probe: a token padded to the size being tried; answered with a PONG.
+    Probe = 0x09,
 }
 
 impl TryFrom<u8> for PacketType {
@@ -69,6 +71,7 @@ impl TryFrom<u8> for PacketType {
             0x06 => PacketType::Pong,
             0x07 => PacketType::Close,
             0x08 => PacketType::Frame,
+            0x09 => PacketType::Probe,
             got => return Err(WireError::UnknownType { got }),
         })
     }
@@ -107,6 +110,8 @@ pub enum Body<'a> {
     Close(Close),
     /// See [`Frame`].
     Frame(Frame<'a>),
+    /// See [`Probe`].
+    Probe(Probe),
 }
 
 impl Body<'_> {
@@ -121,6 +126,7 @@ impl Body<'_> {
             Body::Pong(_) => PacketType::Pong,
             Body::Close(_) => PacketType::Close,
             Body::Frame(_) => PacketType::Frame,
+            Body::Probe(_) => PacketType::Probe,
         }
     }
 }
@@ -161,6 +167,7 @@ impl<'a> Packet<'a> {
             PacketType::Pong => Body::Pong(Echo::parse(&mut reader)?),
             PacketType::Close => Body::Close(Close::parse(&mut reader)?),
             PacketType::Frame => Body::Frame(Frame::parse(&mut reader)?),
+            PacketType::Probe => Body::Probe(Probe::parse(&mut reader)?),
         };
         reader.finish()?;
         Ok(Packet { header, body })
@@ -180,6 +187,7 @@ impl<'a> Packet<'a> {
             Body::Ping(body) | Body::Pong(body) => body.encode(out),
             Body::Close(body) => body.encode(out),
             Body::Frame(body) => body.encode(out),
+            Body::Probe(body) => body.encode(out),
         }
     }
 
