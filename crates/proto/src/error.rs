@@ -127,4 +127,18 @@ pub enum SendError {
         /// The largest accepted.
         max: usize,
     },
+    /// No stream with this id was configured.
+    #[error("stream {stream} is not configured")]
+    UnknownStream {
+        /// The id given.
+        stream: u8,
+    },
+    /// A reliable stream already holds as many unacknowledged bytes as it may.
+    #[error("reliable stream {stream} is full: {held} bytes wait for acknowledgement")]
+    StreamFull {
+        /// The stream.
+        stream: u8,
+        /// Bytes waiting.
+        held: usize,
+    },
 }

@@ -18,4 +18,7 @@ pub struct Delivery {
     pub index: u8,
     /// True when it was rebuilt from repair symbols rather than received as sent.
     pub recovered: bool,
+    /// The logical stream it was sent on (v1 endpoints; 0 otherwise). See
+    /// [`crate::endpoint::StreamConfig`].
+    pub stream: u8,
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{payload, Rng};
-use proto::endpoint::{Endpoint, EndpointConfig, Format, PathConfig};
+use proto::endpoint::{Endpoint, EndpointConfig, Format, PathConfig, StreamTable};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{ReceiverConfig, Redundancy, SenderConfig};
 use proto::Timestamp;
@@ -22,6 +22,7 @@ fn v1(max_peers: usize) -> EndpointConfig {
         max_peers,
         pace_bits_per_second: 0,
         path: PathConfig::disabled(),
+        streams: StreamTable::default(),
     }
 }
 
@@ -140,7 +141,7 @@ fn peers_beyond_the_cap_evict_the_least_recently_active() {
 
 #[test]
 fn the_seed_format_runs_through_the_endpoint() {
-    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4, pace_bits_per_second: 0, path: PathConfig::disabled() };
+    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4, pace_bits_per_second: 0, path: PathConfig::disabled(), streams: StreamTable::default() };
     let mut sender = Endpoint::new(config.clone()).unwrap();
     let mut receiver = Endpoint::new(config).unwrap();
     let mut rng = Rng::new(3);

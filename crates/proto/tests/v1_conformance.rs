@@ -5,7 +5,7 @@ use proto::stream::{Redundancy, Sender, SenderConfig};
 use proto::wire::unit::OwnedUnit;
 use proto::wire::v1::{
     Body, Close, Data, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, PacketType, Probe, Repair,
-    PROBE_OVERHEAD,
+    StreamAck, PROBE_OVERHEAD,
 };
 use proto::{Timestamp, WireError};
 
@@ -125,6 +125,13 @@ fn probe() {
 }
 
 #[test]
+fn stream_ack() {
+    conforms(Body::StreamAck(StreamAck { stream: 1, next: 0x0102_0304 }), &[1, 1, 2, 3, 4], false);
+    let above_127 = [header_bytes(PacketType::StreamAck), vec![0x80, 0, 0, 0, 0]].concat();
+    assert!(matches!(Packet::parse(&above_127), Err(WireError::InvalidField { field: "stream id", .. })));
+}
+
+#[test]
 fn close() {
     conforms(Body::Close(Close { code: 0x0102 }), &[1, 2], false);
 }
@@ -161,8 +168,8 @@ fn header_errors_are_typed() {
     let with_first = |first: u8| Packet::parse(&[&[first][..], &bytes[1..]].concat()).err();
     assert_eq!(with_first(0x51), Some(WireError::BadMagic { got: 0x51 }));
     assert_eq!(with_first(0xA2), Some(WireError::UnsupportedVersion { got: 2 }));
-    bytes[1] = 0x0A;
-    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x0A }));
+    bytes[1] = 0x0B;
+    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x0B }));
     assert!(matches!(Packet::parse(&[]), Err(WireError::Truncated { field: "magic/version", .. })));
     let mut close = header_bytes(PacketType::Close);
     close.extend_from_slice(&[0, 0, 0]);

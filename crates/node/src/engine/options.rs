@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use napi_derive::napi;
-use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig};
+use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamTable};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{AdaptBounds, ReceiverConfig, Redundancy, SenderConfig};
 
@@ -236,6 +236,7 @@ impl Config {
             max_peers: options.max_peers.unwrap_or(1024) as usize,
             pace_bits_per_second: rate as u64,
             path: path(&options)?,
+            streams: StreamTable::default(),
         };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config {

@@ -11,13 +11,16 @@ mod mtu;
 mod outgoing;
 mod pacer;
 mod peer;
+mod streams;
 
 pub use liveness::PathConfig;
+pub use streams::{StreamConfig, StreamStats, StreamTable, DEFAULT_STREAM, MAX_STREAM_ID};
 pub use mtu::{MtuConfig, MtuProber};
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 
 use lru::LruCache;
 
@@ -63,13 +66,15 @@ pub struct EndpointConfig {
     pub pace_bits_per_second: u64,
     /// Keep-alive, idle timeout and path MTU discovery.
     pub path: PathConfig,
+    /// The logical streams (v1; the same at both ends). The default table has stream 0 only.
+    pub streams: StreamTable,
 }
 
 impl EndpointConfig {
     /// The largest message [`Endpoint::send`] accepts in this format.
     pub fn max_payload(&self) -> usize {
         match &self.format {
-            Format::V1 { sender, .. } => sender.max_payload,
+            Format::V1 { sender, .. } => sender.max_payload - self.streams.max_header_len(),
             // The seed header's 16-bit length, and each fragment within one UDP datagram.
             Format::Seed { k, .. } => usize::from(u16::MAX).min((65_507 - crate::wire::seed::SEED_HEADER_LEN) * k),
         }
@@ -81,7 +86,7 @@ impl EndpointConfig {
             return Err(ConfigError::out_of_range("max_peers", "at least 1", self.max_peers));
         }
         self.path.validate()?;
-        Peer::new(&self.format, self.path, Timestamp::ZERO).map(drop)
+        Peer::new(&self.format, self.path, Arc::new(self.streams.clone()), false, Timestamp::ZERO).map(drop)
     }
 }
 
@@ -122,6 +127,9 @@ pub struct EndpointStats {
     pub mtu_probes_sent: u64,
     /// Peers forgotten after their idle timeout.
     pub idle_timeouts: u64,
+    /// Delivered payloads dropped because their stream header was cut short or named a stream
+    /// not configured here.
+    pub stream_malformed: u64,
 }
 
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
@@ -164,6 +172,11 @@ pub struct Endpoint {
     pacer: Option<Pacer>,
     path: PathConfig,
     events: VecDeque<(SocketAddr, PeerEvent)>,
+    streams: Arc<StreamTable>,
+    /// Per-stream counters of peers no longer tracked, in table order.
+    departed_streams: Vec<StreamStats>,
+    /// Peers with messages in their streams' queues (paced only).
+    backlogged: Vec<SocketAddr>,
 }
 
 impl Endpoint {
@@ -180,21 +193,61 @@ impl Endpoint {
             pacer: (config.pace_bits_per_second > 0).then(|| Pacer::new(config.pace_bits_per_second)),
             path: config.path,
             events: VecDeque::new(),
+            departed_streams: vec![StreamStats::default(); config.streams.iter().count()],
+            streams: Arc::new(config.streams),
+            backlogged: Vec::new(),
         })
     }
 
-    /// Sends `payload` to `to`: its datagrams are ready at [`Self::poll_transmit`] at once
-    /// (repairs when the block closes).
+    /// Sends `payload` to `to` on the default stream: its datagrams are ready at
+    /// [`Self::poll_transmit`] at once (repairs when the block closes).
     pub fn send(&mut self, to: SocketAddr, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
+        self.send_on(to, DEFAULT_STREAM, payload, now)
+    }
+
+    /// Sends `payload` to `to` on `stream` (see [`StreamConfig`]). Unpaced, its datagrams are
+    /// ready at once; paced, it waits in its stream's queue until the pacer takes it, most
+    /// important stream first.
+    pub fn send_on(&mut self, to: SocketAddr, stream: u8, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
         if !self.peers.contains(&to) {
-            let peer = Peer::new(&self.format, self.path, now).expect("validated");
+            let peer = self.new_peer(now);
             self.admit(to, peer);
         }
         let peer = self.peers.get_mut(&to).expect("just admitted");
-        let result = peer.send(payload, now);
+        let result = peer.send(stream, payload, now);
         peer.drain(to, now, &mut self.outgoing, &mut self.delivered);
+        if self.pacer.is_some() && peer.queued_next().is_some() && !self.backlogged.contains(&to) {
+            self.backlogged.push(to);
+        }
         self.shed_unpaceable();
         result
+    }
+
+    fn new_peer(&self, now: Timestamp) -> Peer {
+        Peer::new(&self.format, self.path, self.streams.clone(), self.pacer.is_some(), now).expect("validated")
+    }
+
+    /// Counters of one stream over every peer, present and departed.
+    pub fn stream_stats(&self, stream: u8) -> Option<StreamStats> {
+        let position = self.streams.position(stream)?;
+        let mut total = self.departed_streams[position];
+        for (_, peer) in self.peers.iter() {
+            total += &peer.stream_stats()[position];
+        }
+        Some(total)
+    }
+
+    /// The queued message the pacer should take next: of the backlogged peers, the one whose
+    /// next message is most important (the least recently served first among equals).
+    fn next_backlogged(&mut self) -> Option<(usize, SocketAddr, usize)> {
+        let peers = &self.peers;
+        self.backlogged.retain(|address| peers.peek(address).is_some_and(|peer| peer.queued_next().is_some()));
+        self.backlogged
+            .iter()
+            .enumerate()
+            .filter_map(|(i, address)| peers.peek(address).and_then(Peer::queued_next).map(|(priority, len)| (priority, i, *address, len)))
+            .min_by_key(|&(priority, i, _, _)| (priority, i))
+            .map(|(_, i, address, len)| (i, address, len))
     }
 
     /// Takes in a datagram that arrived from `from`.
@@ -205,7 +258,7 @@ impl Endpoint {
             return;
         }
         // A stranger: admit it only if what it sent was accepted, so junk cannot evict peers.
-        let mut peer = Peer::new(&self.format, self.path, now).expect("validated");
+        let mut peer = self.new_peer(now);
         peer.handle_datagram(datagram, now);
         if peer.stats().receive.accepted == 0 {
             self.strays += &peer.stats().receive;
@@ -218,6 +271,9 @@ impl Endpoint {
     /// The next datagram to send at `now`, with its destination; when paced, `None` until
     /// the pacer lets the next one go (see [`Self::poll_timeout`]).
     pub fn poll_transmit(&mut self, now: Timestamp) -> Option<(SocketAddr, Transmit)> {
+        if self.outgoing.front().is_none() {
+            self.send_backlogged(now)?;
+        }
         let (_, next) = self.outgoing.front()?;
         if let Some(pacer) = &mut self.pacer {
             if !pacer.take(next.datagram.len(), now) {
@@ -227,6 +283,25 @@ impl Endpoint {
         self.outgoing.pop_front()
     }
 
+    /// Paced, with nothing else to send: the most important queued message becomes datagrams,
+    /// if the pacer would let one go now (so a message waiting for the pacer can still expire).
+    fn send_backlogged(&mut self, now: Timestamp) -> Option<()> {
+        self.pacer.as_ref()?;
+        let (i, address, len) = self.next_backlogged()?;
+        if self.pacer.as_ref()?.ready_at(len + v1_data_overhead()) > now {
+            return None;
+        }
+        // Served: to the back of the line among peers of equal priority.
+        self.backlogged.remove(i);
+        let peer = self.peers.get_mut(&address)?;
+        peer.send_queued(now);
+        peer.drain(address, now, &mut self.outgoing, &mut self.delivered);
+        if peer.queued_next().is_some() {
+            self.backlogged.push(address);
+        }
+        Some(())
+    }
+
     /// The next payload received, with its sender.
     pub fn poll_delivery(&mut self) -> Option<(SocketAddr, Delivery)> {
         self.delivered.pop_front()
@@ -234,7 +309,11 @@ impl Endpoint {
 
     /// When [`Self::handle_timeout`] or, paced, [`Self::poll_transmit`] is next due.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        let paced = self.pacer.as_ref().zip(self.outgoing.front()).map(|(pacer, (_, next))| pacer.ready_at(next.datagram.len()));
+        let next_len = self.outgoing.front().map(|(_, next)| next.datagram.len()).or_else(|| {
+            let queued = self.backlogged.iter().filter_map(|address| self.peers.peek(address)?.queued_next());
+            queued.map(|(_, len)| len + v1_data_overhead()).min()
+        });
+        let paced = self.pacer.as_ref().zip(next_len).map(|(pacer, len)| pacer.ready_at(len));
         self.peers.iter().filter_map(|(_, peer)| peer.poll_timeout()).chain(paced).min()
     }
 
@@ -257,7 +336,7 @@ impl Endpoint {
         }
         for address in idle {
             if let Some(peer) = self.peers.pop(&address) {
-                add(&mut self.departed, &peer.stats());
+                self.depart(&peer);
                 self.departed.idle_timeouts += 1;
                 self.events.push_back((address, PeerEvent::TimedOut));
             }
@@ -301,8 +380,16 @@ impl Endpoint {
 
     fn admit(&mut self, address: SocketAddr, peer: Peer) {
         if let Some((_, dropped)) = self.peers.push(address, peer) {
-            add(&mut self.departed, &dropped.stats());
+            self.depart(&dropped);
             self.departed.evicted_peers += 1;
+        }
+    }
+
+    /// Keeps a peer's counters as it leaves, so totals never go backwards.
+    fn depart(&mut self, peer: &Peer) {
+        add(&mut self.departed, &peer.stats());
+        for (total, stream) in self.departed_streams.iter_mut().zip(peer.stream_stats()) {
+            *total += stream;
         }
     }
 }
@@ -321,4 +408,10 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.retransmits_received += peer.retransmits_received;
     total.keep_alives_sent += peer.keep_alives_sent;
     total.mtu_probes_sent += peer.mtu_probes_sent;
+    total.stream_malformed += peer.stream_malformed;
+}
+
+/// What a DATA packet adds to its payload, for the pacer's estimate of a queued message.
+fn v1_data_overhead() -> usize {
+    crate::wire::v1::DATA_OVERHEAD
 }

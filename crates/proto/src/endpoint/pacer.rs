@@ -47,7 +47,9 @@ impl Pacer {
         if missing <= 0.0 {
             return last;
         }
-        last + Duration::from_secs_f64(missing / self.bytes_per_second)
+        // Rounded up to the clock's microsecond: a moment early, `take` would still refuse,
+        // and a caller waking then would find nothing to do and wait again at the same time.
+        last + Duration::from_micros((missing / self.bytes_per_second * 1e6).ceil() as u64)
     }
 
     /// Whether `queued` bytes take more than a second at the rate.

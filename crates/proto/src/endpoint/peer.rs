@@ -2,12 +2,13 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::liveness::{Liveness, PathConfig, KEEP_ALIVE_TAG, TAG_MASK};
 use super::mtu::MtuProber;
 use super::outgoing::Outgoing;
+use super::streams::{PeerStreams, StreamConfig, StreamTable, DEFAULT_STREAM};
 use super::{EndpointStats, Format, PathState};
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
@@ -17,6 +18,10 @@ use crate::stats::Stats;
 use crate::stream::{Receiver, Sender};
 use crate::time::Timestamp;
 use crate::wire::v1::{Body, Echo, Packet, PacketType, Probe, PROBE_OVERHEAD};
+
+/// How long a reliable message waits for its acknowledgement before it is resent, before the
+/// RTT is known.
+const INITIAL_RTO: Duration = Duration::from_millis(200);
 
 // One per peer, kept in place in the LRU and never moved in bulk: boxing the larger variant
 // would only add an indirection per packet.
@@ -35,10 +40,15 @@ pub(super) struct Peer {
     /// Path MTU discovery towards this peer (v1 only: the seed format has no control packets).
     mtu: Option<MtuProber>,
     keep_alive_counter: u64,
+    /// v1's logical streams (the seed format has one, unframed).
+    streams: PeerStreams,
+    /// Whether the endpoint paces: then messages wait in the streams' queues until the pacer
+    /// takes them, rather than becoming datagrams at once.
+    paced: bool,
 }
 
 impl Peer {
-    pub fn new(format: &Format, path: PathConfig, now: Timestamp) -> Result<Self, ConfigError> {
+    pub fn new(format: &Format, path: PathConfig, streams: Arc<StreamTable>, paced: bool, now: Timestamp) -> Result<Self, ConfigError> {
         let link = match format {
             Format::V1 { sender, receiver } => Link::V1 { sender: Sender::new(*sender)?, receiver: Receiver::new(*receiver)? },
             Format::Seed { k, n, receiver } => {
@@ -49,12 +59,30 @@ impl Peer {
             (Link::V1 { .. }, Some(config)) => Some(MtuProber::new(config)),
             _ => None,
         };
-        Ok(Peer { link, counted: EndpointStats::default(), path, liveness: Liveness::new(now), mtu, keep_alive_counter: 0 })
+        Ok(Peer {
+            link,
+            counted: EndpointStats::default(),
+            path,
+            liveness: Liveness::new(now),
+            mtu,
+            keep_alive_counter: 0,
+            streams: PeerStreams::new(streams),
+            paced,
+        })
     }
 
-    pub fn send(&mut self, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
+    /// Sends `payload` on `stream`: framed with its stream header, then queued (paced) or
+    /// made a source symbol at once.
+    pub fn send(&mut self, stream: u8, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
         let result = match &mut self.link {
-            Link::V1 { sender, .. } => sender.send(payload, now),
+            Link::V1 { sender, .. } => match self.streams.frame(stream, payload, sender.max_payload(), now) {
+                Ok((config, framed)) => {
+                    self.submit(&config, framed, now);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            Link::Seed { .. } if stream != DEFAULT_STREAM => Err(SendError::UnknownStream { stream }),
             Link::Seed { sender, parity, .. } => {
                 let result = sender.send(payload);
                 if result.is_ok() {
@@ -74,13 +102,58 @@ impl Peer {
         result
     }
 
+    /// A framed message goes to the streams' queues when paced, else straight to the FEC
+    /// sender (whose size check it passed when framed).
+    fn submit(&mut self, config: &StreamConfig, framed: Vec<u8>, now: Timestamp) {
+        if self.paced {
+            for _ in 0..self.streams.queues.push(config, framed, now) {
+                self.streams.expired(config.id);
+            }
+        } else if let Link::V1 { sender, .. } = &mut self.link {
+            sender.send(&framed, now).expect("framed within max_payload");
+        }
+    }
+
+    /// Makes the most important queued message a source symbol; false when none is left.
+    pub fn send_queued(&mut self, now: Timestamp) -> bool {
+        let streams = &mut self.streams;
+        let mut expired = Vec::new();
+        let next = streams.queues.pop(now, |stream| expired.push(stream));
+        for stream in expired {
+            streams.expired(stream);
+        }
+        match (next, &mut self.link) {
+            (Some((_, framed)), Link::V1 { sender, .. }) => {
+                sender.send(&framed, now).expect("framed within max_payload");
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The queues' next message: its priority and size, for the endpoint's choice and pacer.
+    pub fn queued_next(&self) -> Option<(u8, usize)> {
+        self.streams.queues.next_priority().zip(self.streams.queues.next_len())
+    }
+
+    /// How long an unacknowledged reliable message waits before it is resent.
+    fn rto(&self) -> Duration {
+        match self.path().rtt_micros {
+            0 => INITIAL_RTO,
+            rtt => (2 * Duration::from_micros(rtt)).max(Duration::from_millis(20)),
+        }
+    }
+
     /// Hands a datagram to the half it is for: what the remote's receiver says about our
     /// stream (NACK, FEEDBACK) and its pings go to our sender, the rest to our receiver. The
     /// path's own packets (MTU probes, and the PONGs of our probes and keep-alives) stop here.
     pub fn handle_datagram(&mut self, datagram: &[u8], now: Timestamp) {
         let kind = datagram.get(1).copied().map(PacketType::try_from);
         let v1 = matches!(self.link, Link::V1 { .. });
-        if v1 && matches!(kind, Some(Ok(PacketType::Probe | PacketType::Pong))) && self.handle_path_packet(datagram, now) {
+        if v1
+            && matches!(kind, Some(Ok(PacketType::Probe | PacketType::Pong | PacketType::StreamAck)))
+            && self.handle_path_packet(datagram, now)
+        {
             return;
         }
         match &mut self.link {
@@ -105,13 +178,18 @@ impl Peer {
     }
 
     /// A PROBE is answered with a PONG echoing its token; a PONG for one of our probes or
-    /// keep-alives is taken. Returns whether the packet was one of these.
+    /// keep-alives, and a STREAM_ACK, are taken. Returns whether the packet was one of these.
     fn handle_path_packet(&mut self, datagram: &[u8], now: Timestamp) -> bool {
         let Ok(packet) = Packet::parse(datagram) else { return false };
         match packet.body {
             Body::Probe(probe) if self.liveness.heard || self.counted.sent > 0 => {
                 self.liveness.heard(now);
                 self.outbox().send(Body::Pong(Echo { token: probe.token }));
+                true
+            }
+            Body::StreamAck(ack) => {
+                self.liveness.heard(now);
+                self.streams.on_ack(ack);
                 true
             }
             Body::Pong(echo) if echo.token & TAG_MASK == KEEP_ALIVE_TAG => {
@@ -171,7 +249,12 @@ impl Peer {
             Link::V1 { sender, receiver } => sender.poll_timeout().into_iter().chain(receiver.poll_timeout()).min(),
             Link::Seed { receiver, .. } => receiver.poll_timeout(),
         };
-        let path = [self.keep_alive_at(), self.mtu.as_ref().and_then(MtuProber::poll_timeout), self.idle_at()];
+        let path = [
+            self.keep_alive_at(),
+            self.mtu.as_ref().and_then(MtuProber::poll_timeout),
+            self.idle_at(),
+            self.streams.poll_timeout(self.rto()),
+        ];
         streams.into_iter().chain(path.into_iter().flatten()).min()
     }
 
@@ -193,6 +276,10 @@ impl Peer {
             mtu.handle_timeout(now);
         }
         self.send_probe(now);
+        let rto = self.rto();
+        for (config, framed) in self.streams.resends(now, rto) {
+            self.submit(&config, framed, now);
+        }
     }
 
     pub fn flush(&mut self) {
@@ -209,14 +296,15 @@ impl Peer {
         outgoing: &mut Outgoing,
         delivered: &mut VecDeque<(SocketAddr, Delivery)>,
     ) {
+        // Deliveries first: taking a reliable stream's arrival queues its acknowledgement.
+        while let Some(delivery) = self.poll_delivery() {
+            delivered.push_back((address, delivery));
+        }
         while let Some(transmit) = self.poll_transmit() {
             self.liveness.sent(now);
             self.counted.datagrams_sent += 1;
             self.counted.bytes_sent += transmit.datagram.len() as u64;
             outgoing.push(address, transmit);
-        }
-        while let Some(delivery) = self.poll_delivery() {
-            delivered.push_back((address, delivery));
         }
     }
 
@@ -228,9 +316,17 @@ impl Peer {
     }
 
     fn poll_delivery(&mut self) -> Option<Delivery> {
-        match &mut self.link {
-            Link::V1 { receiver, .. } => receiver.poll_delivery(),
-            Link::Seed { receiver, .. } => receiver.poll_delivery(),
+        loop {
+            if let Some(ready) = self.streams.pop_ready() {
+                return Some(ready);
+            }
+            let delivery = match &mut self.link {
+                Link::V1 { receiver, .. } => receiver.poll_delivery()?,
+                Link::Seed { receiver, .. } => return receiver.poll_delivery(),
+            };
+            if let Some(ack) = self.streams.receive(delivery) {
+                self.outbox().send(Body::StreamAck(ack));
+            }
         }
     }
 
@@ -251,7 +347,13 @@ impl Peer {
             stats.retransmits_received = r.retransmits_received;
         }
         stats.mtu_probes_sent = self.mtu.as_ref().map_or(0, |mtu| mtu.probes_sent);
+        stats.stream_malformed = self.streams.malformed;
         stats
+    }
+
+    /// Counters per stream, in the stream table's order.
+    pub fn stream_stats(&self) -> &[super::StreamStats] {
+        self.streams.stats()
     }
 
     /// What this peer's sender and receiver believe about the path now.

@@ -235,7 +235,7 @@ mod tests {
     }
 
     fn payload(seq: u64) -> Delivery {
-        Delivery { payload: seq.to_be_bytes().to_vec(), block: 0, index: 0, recovered: false }
+        Delivery { payload: seq.to_be_bytes().to_vec(), block: 0, index: 0, recovered: false, stream: 0 }
     }
 
     fn released(inbox: &mut Inbox) -> Vec<u64> {

@@ -406,7 +406,7 @@ impl Outlet<'_> {
             self.inbox.stats.overdue += 1;
             None
         } else {
-            Some(Delivery { payload: payload.to_vec(), block: self.block, index, recovered })
+            Some(Delivery { payload: payload.to_vec(), block: self.block, index, recovered, stream: 0 })
         };
         match (self.ordered, delivery) {
             (Some(first), delivery) => {

@@ -155,6 +155,11 @@ impl Sender {
         }
     }
 
+    /// The largest payload [`Self::send`] accepts.
+    pub fn max_payload(&self) -> usize {
+        self.config.max_payload
+    }
+
     /// Where the endpoint queues its own packets to this peer (keep-alives, MTU probes), so they
     /// are numbered in the connection's one packet-number space.
     pub(crate) fn outbox(&mut self) -> &mut Outbox {

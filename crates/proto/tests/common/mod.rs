@@ -7,6 +7,7 @@ mod duplex;
 mod endpoints;
 mod link;
 pub mod packets;
+pub mod pair;
 mod rng;
 
 pub use duplex::{simulate_duplex, DuplexReport};

@@ -1,4 +1,4 @@
-//! Control packets: NACK, FEEDBACK, PING and PONG, PROBE, CLOSE. Fixed layouts (PROBE: zero
+//! Control packets: NACK, FEEDBACK, PING and PONG, PROBE, STREAM_ACK, CLOSE. Fixed layouts (PROBE: zero
 //! padding to the size probed), so trailing bytes are an error rather than silently ignored.
 
 use crate::error::WireError;
@@ -152,6 +152,32 @@ impl Probe {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.token.to_be_bytes());
         out.resize(out.len() + self.padding, 0);
+    }
+}
+
+/// A reliable stream's cumulative acknowledgement: every message of `stream` numbered below
+/// `next` has arrived, so the sender may forget them. Sent on every reliable arrival; a lost
+/// ACK is covered by the next one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StreamAck {
+    /// The stream id (0-127).
+    pub stream: u8,
+    /// The first message number not yet received in order.
+    pub next: u32,
+}
+
+impl StreamAck {
+    pub(crate) fn parse(reader: &mut Reader<'_>) -> Result<Self, WireError> {
+        let stream = reader.u8("stream id")?;
+        if stream > 127 {
+            return Err(WireError::InvalidField { field: "stream id", value: u64::from(stream) });
+        }
+        Ok(StreamAck { stream, next: reader.u32("next message number")? })
+    }
+
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.stream);
+        out.extend_from_slice(&self.next.to_be_bytes());
     }
 }
 

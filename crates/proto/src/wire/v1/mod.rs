@@ -14,7 +14,7 @@ mod control;
 mod frame;
 mod symbol;
 
-pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, MAX_NACK_RANGES, PROBE_OVERHEAD};
+pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, StreamAck, MAX_NACK_RANGES, PROBE_OVERHEAD};
 pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
 pub use symbol::{Data, Repair, DATA_OVERHEAD, REPAIR_OVERHEAD};
 
@@ -56,6 +56,8 @@ pub enum PacketType {
     Frame = 0x08,
     /// A path MTU probe: a token padded to the size being tried; answered with a PONG.
     Probe = 0x09,
+    /// What a reliable stream's receiver holds, so its sender can stop retransmitting.
+    StreamAck = 0x0A,
 }
 
 impl TryFrom<u8> for PacketType {
@@ -72,6 +74,7 @@ impl TryFrom<u8> for PacketType {
             0x07 => PacketType::Close,
             0x08 => PacketType::Frame,
             0x09 => PacketType::Probe,
+            0x0A => PacketType::StreamAck,
             got => return Err(WireError::UnknownType { got }),
         })
     }
@@ -112,6 +115,8 @@ pub enum Body<'a> {
     Frame(Frame<'a>),
     /// See [`Probe`].
     Probe(Probe),
+    /// See [`StreamAck`].
+    StreamAck(StreamAck),
 }
 
 impl Body<'_> {
@@ -127,6 +132,7 @@ impl Body<'_> {
             Body::Close(_) => PacketType::Close,
             Body::Frame(_) => PacketType::Frame,
             Body::Probe(_) => PacketType::Probe,
+            Body::StreamAck(_) => PacketType::StreamAck,
         }
     }
 }
@@ -168,6 +174,7 @@ impl<'a> Packet<'a> {
             PacketType::Close => Body::Close(Close::parse(&mut reader)?),
             PacketType::Frame => Body::Frame(Frame::parse(&mut reader)?),
             PacketType::Probe => Body::Probe(Probe::parse(&mut reader)?),
+            PacketType::StreamAck => Body::StreamAck(StreamAck::parse(&mut reader)?),
         };
         reader.finish()?;
         Ok(Packet { header, body })
@@ -188,6 +195,7 @@ impl<'a> Packet<'a> {
             Body::Close(body) => body.encode(out),
             Body::Frame(body) => body.encode(out),
             Body::Probe(body) => body.encode(out),
+            Body::StreamAck(body) => body.encode(out),
         }
     }
 
