@@ -15,7 +15,7 @@ export interface EndpointUrl {
 }
 
 const SHAPE =
-  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1';
+  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1&tcp=1|0';
 
 type Reader = (text: string, name: string) => ProtectionOptions;
 
@@ -45,6 +45,7 @@ const KEYS: Record<string, Reader> = {
     if (t !== 'seed' && t !== 'v1') throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: seed, v1`);
     return { compat: t };
   },
+  tcp: (t, name) => ({ tcpFallback: parseSwitch(t, name) }),
 };
 
 /** A query key's value read as the URL reads it; flags for the same settings use this too. */
@@ -75,9 +76,10 @@ function readQuery(query: string): ProtectionOptions {
 }
 
 /**
- * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1`.
+ * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1&tcp=1|0`.
  * HOST is an IPv4 address, a bracketed IPv6 address or a name. `latency` and `blocktime` take
- * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%).
+ * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%);
+ * `tcp` turns the TCP fallback on or off (`tcpFallback`; default on for v1, off for seed).
  *
  * @param flag - the flag the URL came with, for the message
  * @param opts.allowPortZero - accept port 0 (any free port: for a listening endpoint)

@@ -49,6 +49,21 @@ export interface ProtectionOptions {
   /** The repair ratio adaptation stays within (defaults 0.02 and 0.6). */
   minRedundancy?: number;
   maxRedundancy?: number;
+  /**
+   * Fall back to TCP where UDP is blocked (v1; default true, and false for `compat: 'seed'`,
+   * whose peers never answer). A bound socket then also listens on TCP at its UDP port's number
+   * and address (if that TCP port is taken it runs on UDP alone, counted in
+   * `stats().tcpListenErrors`). A destination that has not answered anything within
+   * `fallbackAfter` ms of the first message is sent every later message, and those of the trial
+   * window again, over one TCP connection to the same host and port as length-prefixed frames
+   * (no FEC: TCP repairs). The peer's replies come back on it. `stats().transport` says which
+   * is in use. Both ends need it on. The URL key is `tcp=1|0`.
+   *
+   * Limits: whether a peer answered is judged from the socket's received datagrams as a whole,
+   * so a socket that also hears from other peers never falls back; a decision is made once per
+   * destination and not revisited; the `relay` runs natively over UDP and has no fallback.
+   */
+  tcpFallback?: boolean;
 }
 
 /** Options of {@link createSocket}. */
@@ -67,6 +82,19 @@ export interface SocketOptions extends ProtectionOptions {
    * Each held message keeps its delivery batch's memory alive.
    */
   iteratorBuffer?: number;
+  /**
+   * ms of sending to a destination with nothing heard back before UDP to it counts as blocked
+   * (default 1000; with `tcpFallback` only). A v1 receiver answers within about 250 ms, so much
+   * less than that falls back where UDP works.
+   */
+  fallbackAfter?: number;
+}
+
+/** Validated TCP fallback settings. */
+export interface FallbackSettings {
+  fallbackAfter: number;
+  /** TCP connections a socket accepts at once: as many as the senders it tracks. */
+  maxConnections: number;
 }
 
 /** Validated options: what the engine gets and what the socket keeps for itself. */
@@ -74,6 +102,8 @@ export interface ResolvedOptions {
   type: 'udp4' | 'udp6';
   engine: EngineOptions;
   iteratorBuffer: number;
+  /** The TCP fallback's settings; undefined when it is off. */
+  tcp: FallbackSettings | undefined;
 }
 
 const ACCEPTED_KEYS = [
@@ -94,6 +124,8 @@ const ACCEPTED_KEYS = [
   'maxBlocksPerPeer',
   'socketBufferBytes',
   'iteratorBuffer',
+  'tcpFallback',
+  'fallbackAfter',
 ] as const satisfies ReadonlyArray<keyof SocketOptions>;
 
 const DEFAULT_K = 16;
@@ -101,6 +133,8 @@ const DEFAULT_REDUNDANCY = 0.25;
 const DEFAULT_LATENCY_MS = 120;
 const DEFAULT_BLOCK_TIME_MS = 5;
 const MAX_MS = 60_000;
+const DEFAULT_FALLBACK_AFTER_MS = 1000;
+const DEFAULT_MAX_PEERS = 1024;
 
 /** Largest block per format: v1 codes up to 256 symbols; seed's n is one header byte. */
 const MAX_SYMBOLS: Record<WireFormat, number> = { v1: 256, seed: 255 };
@@ -164,6 +198,21 @@ function checkRedundancyBounds(o: SocketOptions, engine: EngineOptions): void {
   if (max !== undefined) engine.maxRedundancy = max;
 }
 
+function checkFallback(o: SocketOptions, format: WireFormat, maxPeers: number): FallbackSettings | undefined {
+  if (o.tcpFallback !== undefined && typeof o.tcpFallback !== 'boolean') throw invalidType('tcpFallback', 'true or false', o.tcpFallback);
+  if (o.tcpFallback === true && format === 'seed') {
+    throw invalidValue('tcpFallback', "false or left out with compat 'seed' (a seed peer never answers, so silence proves nothing)", true);
+  }
+  const on = o.tcpFallback ?? format === 'v1';
+  if (!on) {
+    if (o.fallbackAfter !== undefined) throw invalidValue('fallbackAfter', 'left out when the TCP fallback is off', o.fallbackAfter);
+    return undefined;
+  }
+  const fallbackAfter =
+    o.fallbackAfter === undefined ? DEFAULT_FALLBACK_AFTER_MS : numberAbove(o.fallbackAfter, 'fallbackAfter', 0, MAX_MS, ' ms');
+  return { fallbackAfter, maxConnections: maxPeers };
+}
+
 /**
  * Checks {@link SocketOptions} up front, so a mistake is reported where it was made.
  * @throws TypeError for an unknown option or a value of the wrong kind, RangeError for a value
@@ -200,5 +249,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     engine.socketBufferBytes = integerIn(o.socketBufferBytes, 'socketBufferBytes', 1024, 0x7fff_ffff);
   }
   const iteratorBuffer = o.iteratorBuffer === undefined ? 4096 : integerIn(o.iteratorBuffer, 'iteratorBuffer', 1, 1_000_000);
-  return { type, engine, iteratorBuffer };
+  const tcp = checkFallback(o, format, engine.maxPeers ?? DEFAULT_MAX_PEERS);
+  return { type, engine, iteratorBuffer, tcp };
 }

@@ -1,4 +1,5 @@
 import type { Engine, EngineAddress, EngineNewPeer } from './engine-contract.js';
+import { PeerMap } from './peer-map.js';
 
 /** Where a message came from, as in node:dgram. */
 export interface RemoteInfo {
@@ -46,19 +47,17 @@ export class Senders {
  * the table (it refuses new destinations past its cap), so this mirror is bounded too.
  */
 export class Destinations {
-  readonly #ids = new Map<string, Map<number, number>>();
+  readonly #ids = new PeerMap<number>();
 
   /**
    * The id of `address`:`port`, asking the engine the first time.
    * @throws whatever `Engine.peer` throws (an invalid address, or too many destinations)
    */
   id(engine: Engine, address: string, port: number): number {
-    let ports = this.#ids.get(address);
-    let id = ports?.get(port);
+    let id = this.#ids.get(address, port);
     if (id !== undefined) return id;
     id = engine.peer(address, port);
-    if (ports === undefined) this.#ids.set(address, (ports = new Map()));
-    ports.set(port, id);
+    this.#ids.set(address, port, id);
     return id;
   }
 }

@@ -8,7 +8,8 @@ import { resolveOptions, type ResolvedOptions, type SocketOptions } from './opti
 import { Destinations, Senders, toPeerAddress, type PeerAddress, type RemoteInfo } from './peers.js';
 import { HostResolver } from './resolve.js';
 import { SendBatch, type SendCallback } from './send-batch.js';
-import { mergeStats, type LocalCounters, type SocketStats } from './stats.js';
+import { mergeStats, zeroTcpCounters, type LocalCounters, type SocketStats } from './stats.js';
+import { PeerRoutes } from './tcp/routes.js';
 import { integerIn, invalidType } from './validate.js';
 
 /** The events of a {@link PerfectSocket}, as in node:dgram. */
@@ -28,10 +29,12 @@ export type Message = Uint8Array | string;
 
 type State = 'unbound' | 'binding' | 'bound' | 'closed';
 
-/** The engine and the destination ids it handed out, which only it understands. */
+/** The engine, the destination ids it handed out (which only it understands), and the TCP side. */
 interface Native {
   engine: Engine;
   destinations: Destinations;
+  /** Which peers go over TCP; undefined with the TCP fallback off. */
+  routes: PeerRoutes | undefined;
 }
 
 /**
@@ -55,6 +58,8 @@ function rethrowLater(err: unknown): void {
  * Anything that arrives off the network is checked natively and counted in `stats()` if bad;
  * it never surfaces as an exception. `'error'` is emitted only for socket failures (a bind that
  * failed, a send that failed without a callback).
+ *
+ * Where UDP is blocked, the same API runs over TCP: see the `tcpFallback` option.
  */
 export class PerfectSocket extends EventEmitter<SocketEvents> {
   readonly #options: ResolvedOptions;
@@ -63,6 +68,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
   readonly #senders = new Senders();
   readonly #queues = new Set<MessageQueue>();
   readonly #local: LocalCounters = { sendCalls: 0, iteratorDropped: 0 };
+  readonly #tcp = zeroTcpCounters();
   #state: State = 'unbound';
   #native: Native | undefined;
   #bound: PeerAddress | undefined;
@@ -86,7 +92,9 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
 
   /**
    * Binds the socket; `'listening'` follows (and `cb`, which is added as its listener). A
-   * failure (e.g. EADDRINUSE) is emitted as `'error'` with the code set.
+   * failure (e.g. EADDRINUSE) is emitted as `'error'` with the code set. With `tcpFallback`,
+   * `'listening'` waits until TCP listens too at the same address and port (or failed to,
+   * which is counted and not an error).
    *
    * @param port - 0 (the default) picks a free port
    * @param address - numeric or a name; default all addresses (0.0.0.0, or :: for udp6)
@@ -102,7 +110,8 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     if (address !== undefined && typeof address !== 'string') throw invalidType('address', 'a string', address);
     if (cb !== undefined && typeof cb !== 'function') throw invalidType('callback', 'a function', cb);
     const host = this.#resolver.resolve(address ?? (this.#options.type === 'udp6' ? '::' : '0.0.0.0'));
-    this.#native = { engine: new this.#Engine(this.#options.engine, this.#onBatch), destinations: new Destinations() };
+    const engine = new this.#Engine(this.#options.engine, this.#onBatch);
+    this.#native = { engine, destinations: new Destinations(), routes: this.#routesFor(engine) };
     this.#state = 'binding';
     if (cb) this.once('listening', cb);
     if (typeof host === 'string') this.#open(host, p);
@@ -157,6 +166,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     if (this.#state === 'bound') this.#flush();
     this.#state = 'closed';
     if (this.#native) {
+      this.#native.routes?.close();
       // After close: the I/O thread has stopped and published its last counters.
       this.#native.engine.close();
       this.#finalStats = this.#native.engine.stats();
@@ -170,7 +180,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
 
   /** Counters of the protocol, the I/O thread and this object (see {@link SocketStats}). */
   stats(): SocketStats {
-    return mergeStats(this.#native?.engine.stats() ?? this.#finalStats, this.#local);
+    return mergeStats(this.#native?.engine.stats() ?? this.#finalStats, this.#local, this.#tcp);
   }
 
   /**
@@ -200,12 +210,28 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     }
     this.#state = 'bound';
     if (this.#batch.size > 0) this.#scheduleFlush();
-    process.nextTick(() => this.emit('listening'));
+    const tcp = native.routes?.listen(this.#bound.address, this.#bound.port) ?? Promise.resolve();
+    void tcp.then(() =>
+      process.nextTick(() => {
+        // TCP listens asynchronously, so a close() may have come first: no 'listening' after 'close'.
+        if (this.#state !== 'closed') this.emit('listening');
+      }),
+    );
+  }
+
+  #routesFor(engine: Engine): PeerRoutes | undefined {
+    const tcp = this.#options.tcp;
+    if (tcp === undefined) return undefined;
+    return new PeerRoutes(
+      { ...tcp, maxFrame: this.#maxPayload, counters: this.#tcp, family: this.#options.type === 'udp6' ? 'IPv6' : 'IPv4' },
+      { deliver: this.#deliver, datagramsReceived: () => engine.stats().datagramsReceived ?? 0 },
+    );
   }
 
   #bindFailed(err: SocketError): void {
     if (this.#state !== 'binding') return;
     // A failed bind leaves the engine unusable; a later bind starts a fresh one.
+    this.#native?.routes?.close();
     this.#native?.engine.close();
     this.#native = undefined;
     this.#state = 'unbound';
@@ -219,6 +245,11 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       this.#sendFailed(this.#state === 'closed' ? notRunning('send') : notRunning('send (bind failed)'), cb);
       return;
     }
+    // Checked first: a peer on TCP needs no engine destination (the engine has a bounded number).
+    if (native.routes?.sendOverTcp(msg, bytes, host, port)) {
+      if (cb) process.nextTick(() => cb(null, bytes));
+      return;
+    }
     let peer: number;
     try {
       peer = native.destinations.id(native.engine, host, port);
@@ -226,6 +257,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       this.#sendFailed(err as SocketError, cb);
       return;
     }
+    native.routes?.sentOverUdp(msg, bytes, host, port);
     this.#batch.push(msg, bytes, peer, cb);
     this.#scheduleFlush();
   }
@@ -284,14 +316,19 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       const msg = slab.subarray(offset, offset + size);
       offset += size;
       const from = this.#senders.get(peers[i]!) ?? unknown;
-      const rinfo: RemoteInfo = { address: from.address, family: from.family, port: from.port, size };
-      try {
-        this.emit('message', msg, rinfo);
-      } catch (err) {
-        rethrowLater(err);
-      }
-      for (const queue of this.#queues) queue.push({ msg, rinfo });
+      this.#deliver(msg, { address: from.address, family: from.family, port: from.port, size });
     }
+  };
+
+  /** One message to the listeners and iterators, whether it came over UDP or TCP. */
+  readonly #deliver = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (this.#state === 'closed') return;
+    try {
+      this.emit('message', msg, rinfo);
+    } catch (err) {
+      rethrowLater(err);
+    }
+    for (const queue of this.#queues) queue.push({ msg, rinfo });
   };
 }
 

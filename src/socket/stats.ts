@@ -75,13 +75,68 @@ export interface SocketStats {
   sendCalls: number;
   /** Messages an async iterator dropped because its consumer fell `iteratorBuffer` behind. */
   iteratorDropped: number;
+  /**
+   * What carries this socket's messages: 'udp', or 'tcp' once any peer uses TCP (a TCP
+   * connection was made: this socket fell back, or a peer fell back to it). See `tcpFallback`.
+   */
+  transport: 'udp' | 'tcp';
+  /** TCP connections made: opened by this socket (reconnections included) and accepted. */
+  tcpConnections: number;
+  /** Messages sent and received over TCP, one frame each. */
+  tcpFramesSent: number;
+  tcpFramesReceived: number;
+  /** TCP connections dropped because the peer announced a frame larger than this socket's largest message. */
+  tcpMalformed: number;
+  /**
+   * Messages for a TCP peer not sent: past a connection's write bound (a TCP path slower than
+   * the stream), waiting for a reconnection past that bound, or, for a peer that fell back,
+   * sent during the trial beyond what is kept for the replay.
+   */
+  tcpDropped: number;
+  /** TCP connections (or attempts) that failed: refused, reset, timed out; and connections refused past `maxPeers`. */
+  tcpErrors: number;
+  /** Binds whose TCP port (the UDP port's number) could not be listened on; the socket then runs on UDP alone. */
+  tcpListenErrors: number;
+  /** Peers whose UDP path was found silent, so that TCP was tried for them. */
+  fallbacks: number;
+  /** Peers whose UDP path is still on trial (or whose TCP connection is being opened). */
+  fallbackPending: number;
 }
 
 /** The counters the JavaScript side keeps. */
 export type LocalCounters = Pick<SocketStats, 'sendCalls' | 'iteratorDropped'>;
 
+/** The counters of the TCP fallback (`transport` follows from them). */
+export type TcpCounters = Pick<
+  SocketStats,
+  | 'tcpConnections'
+  | 'tcpFramesSent'
+  | 'tcpFramesReceived'
+  | 'tcpMalformed'
+  | 'tcpDropped'
+  | 'tcpErrors'
+  | 'tcpListenErrors'
+  | 'fallbacks'
+  | 'fallbackPending'
+>;
+
 /** The counters the engine keeps. */
-export type EngineCounters = Omit<SocketStats, keyof LocalCounters>;
+export type EngineCounters = Omit<SocketStats, keyof LocalCounters | keyof TcpCounters | 'transport'>;
+
+/** A fresh set of TCP counters, all zero. */
+export function zeroTcpCounters(): TcpCounters {
+  return {
+    tcpConnections: 0,
+    tcpFramesSent: 0,
+    tcpFramesReceived: 0,
+    tcpMalformed: 0,
+    tcpDropped: 0,
+    tcpErrors: 0,
+    tcpListenErrors: 0,
+    fallbacks: 0,
+    fallbackPending: 0,
+  };
+}
 
 const ZERO: EngineCounters = {
   sent: 0,
@@ -124,9 +179,10 @@ const ZERO: EngineCounters = {
 };
 
 /**
- * Merges the engine's counters (`undefined` before the socket is bound) with the local ones.
+ * Merges the engine's counters (`undefined` before the socket is bound) with the local ones
+ * and the TCP fallback's (all zero for an engine used without it, such as a relay's).
  * Counters the engine does not report yet read 0; ones it reports beyond these are kept.
  */
-export function mergeStats(engine: EngineStats | undefined, local: LocalCounters): SocketStats {
-  return { ...ZERO, ...engine, ...local };
+export function mergeStats(engine: EngineStats | undefined, local: LocalCounters, tcp: TcpCounters = zeroTcpCounters()): SocketStats {
+  return { ...ZERO, ...engine, ...local, ...tcp, transport: tcp.tcpConnections > 0 ? 'tcp' : 'udp' };
 }

@@ -14,8 +14,9 @@ Receives protected messages at --listen and writes each to stdout followed by a 
 Prints "listening on HOST:PORT" to stderr once bound. On SIGINT or SIGTERM, or after --count
 messages, prints the socket's counters as one JSON line to stderr and exits 0.
 
-  --listen URL    psock://HOST:PORT?latency=..&compat=seed|v1 (port 0: any free port;
-                  HOST an IPv4 address, [IPv6] or name; settings as the sender's)
+  --listen URL    psock://HOST:PORT?latency=..&compat=seed|v1&tcp=1|0 (port 0: any free port;
+                  HOST an IPv4 address, [IPv6] or name; settings as the sender's; tcp=0: no
+                  TCP listener for senders whose UDP is blocked)
   --count N       exit after N messages
   -h, --help      show this help
 `;

@@ -98,6 +98,11 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
+  if (plan.protection.tcpFallback === true) {
+    // The data path runs on the engine's I/O thread, which speaks UDP only; say so rather than
+    // let a relay run without the fallback its URL asked for.
+    throw new UsageError('tcp=1 is not available in a relay (it carries datagrams natively over UDP); accepted: tcp=0 or no tcp key');
+  }
   const statsFile = values['stats-json'];
   const quiet = values.quiet === true;
 

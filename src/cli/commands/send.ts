@@ -15,10 +15,13 @@ export const usage = `usage: perfect-socket send --to psock://HOST:PORT[?setting
 
 Reads lines from stdin and sends each (without its line ending) as one message to --to,
 protected with Reed-Solomon FEC. When stdin ends, waits --linger so the last block's repair
-symbols go out, prints the socket's counters as one JSON line to stderr and exits 0.
+symbols go out (and, if the receiver has not answered yet, until UDP is known to reach it or
+the lines have gone over TCP instead), prints the socket's counters as one JSON line to stderr
+and exits 0.
 
-  --to URL        psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1
-                  (HOST an IPv4 address, [IPv6] or name; settings as the receiver's)
+  --to URL        psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&compat=seed|v1&tcp=1|0
+                  (HOST an IPv4 address, [IPv6] or name; settings as the receiver's; tcp=0:
+                  no TCP fallback where UDP is blocked)
   --rate N        at most N lines per second (default: as fast as stdin delivers them)
   --linger D      wait after the last line before closing: 200ms, 1s (default blocktime + 50ms)
   -h, --help      show this help
@@ -50,6 +53,14 @@ async function sendLines(socket: PerfectSocket, port: number, host: string, rate
   return sent;
 }
 
+/**
+ * Waits while it is not known whether UDP reaches the receiver: closing then would lose the
+ * lines a TCP fallback is about to carry. Bounded by the fallback's timeouts.
+ */
+async function fallbackSettled(socket: PerfectSocket): Promise<void> {
+  while (socket.stats().fallbackPending > 0) await sleep(20);
+}
+
 /** Runs the sender until stdin ends. */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, specs);
@@ -67,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const failed = once(socket, 'error').then(([err]) => Promise.reject(err as Error));
   const sent = await Promise.race([sendLines(socket, to.port, address, rate), failed]);
   await Promise.race([sleep(linger), failed]);
+  await Promise.race([fallbackSettled(socket), failed]);
   socket.close();
   process.stderr.write(`${JSON.stringify({ lines: sent, ...socket.stats() })}\n`);
   return 0;
