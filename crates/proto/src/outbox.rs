@@ -22,6 +22,11 @@ impl Outbox {
         Outbox { connection_id, packet_number: 0, transmits: VecDeque::new(), scratch: Vec::new(), bytes: 0 }
     }
 
+    /// Packets numbered so far (wrapping), for rate measurement.
+    pub(crate) fn packets(&self) -> u32 {
+        self.packet_number
+    }
+
     /// Encodes `body`; the packet number is filled in by [`Self::queue`].
     pub(crate) fn encode(&self, body: Body<'_>) -> Vec<u8> {
         Packet { header: Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }, body }.to_vec()

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::pair::{Pair, B};
-use proto::endpoint::{Endpoint, EndpointConfig, Format, PathConfig, StreamConfig, StreamTable};
-use proto::stream::{ReceiverConfig, Redundancy, SenderConfig};
+use proto::endpoint::{Endpoint, EndpointConfig, Format, PathConfig, PeerEvent, StreamConfig, StreamTable};
+use proto::stream::{BandwidthConfig, ReceiverConfig, Redundancy, SenderConfig};
 use proto::Timestamp;
 
 const CONTROL: u8 = 1;
@@ -146,4 +146,54 @@ fn payloads_for_streams_not_configured_here_are_counted_and_dropped() {
     assert_eq!(pair.b_delivered.iter().map(|d| d.payload.as_slice()).collect::<Vec<_>>(), [b"default".as_slice()]);
     assert_eq!(pair.b.stats().stream_malformed, 1);
     assert!(pair.a.send_on(B, 99, b"x", pair.now).is_err(), "and we refuse to send on one");
+}
+
+fn estimating(streams: StreamTable) -> Endpoint {
+    Endpoint::new(EndpointConfig {
+        format: Format::V1 {
+            sender: SenderConfig {
+                redundancy: Redundancy::Ratio { k: 16, ratio: 0.1 },
+                bandwidth: Some(BandwidthConfig::default()),
+                ..SenderConfig::default()
+            },
+            receiver: ReceiverConfig::default(),
+        },
+        max_peers: 4,
+        pace_bits_per_second: 0,
+        path: PathConfig::disabled(),
+        streams,
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_sender_finds_the_bottleneck_paces_to_it_and_says_so() {
+    // 1.5 Mbit/s between A and B, and A offers 2.15 Mbit/s: with the estimate the overflow
+    // becomes video dropped at A by priority, not tail drops at the bottleneck.
+    let mut pair = Pair::new(estimating(table()), endpoint(0, table(), 0.1), 1500);
+    pair.bottleneck = Some(1_500_000);
+    let got = run(&mut pair, &media_loads(), 20);
+    let rate = pair.a.pace_rate();
+    assert!((1_100_000..=1_900_000).contains(&rate), "pacing at {rate} for a 1.5 Mbit/s path");
+    let mut announced = Vec::new();
+    while let Some((peer, event)) = pair.a.poll_event() {
+        if let PeerEvent::Bandwidth { bits_per_second } = event {
+            announced.push((peer, bits_per_second));
+        }
+    }
+    let (peer, last) = *announced.last().expect("the application was told");
+    assert_eq!(peer, B);
+    eprintln!("1.5 Mbit/s path: pacing at {rate}, last announced {last}, (sent, delivered) per stream {got:?}");
+    assert!((1_000_000..=2_000_000).contains(&last), "announced {last}: {announced:?}");
+    assert_eq!(got[0].1, got[0].0, "every control message: {got:?}");
+    assert!(got[1].1 * 100 >= got[1].0 * 99, "audio (nearly) whole: {got:?}");
+    assert!(pair.a.stream_stats(VIDEO).unwrap().expired > 0, "video gave way at the sender");
+
+    // The same path without the estimate: the bottleneck's queue drops whatever arrives,
+    // audio and control included (control is resent, audio is not).
+    let mut pair = Pair::new(endpoint(0, table(), 0.1), endpoint(0, table(), 0.1), 1500);
+    pair.bottleneck = Some(1_500_000);
+    let blind = run(&mut pair, &media_loads(), 20);
+    eprintln!("without the estimate: {blind:?}");
+    assert!(blind[1].1 * 100 < blind[1].0 * 99, "audio lost at the bottleneck: {blind:?}");
 }

@@ -30,6 +30,7 @@ use crate::seed::SeedReceiverConfig;
 use crate::stats::Stats;
 use crate::stream::{ReceiverConfig, SenderConfig};
 use crate::time::Timestamp;
+use crate::wire::v1::PacketType;
 use outgoing::Outgoing;
 use pacer::Pacer;
 use peer::Peer;
@@ -62,7 +63,9 @@ pub struct EndpointConfig {
     pub format: Format,
     /// Peers tracked at once, at least 1; the least recently active is dropped past it.
     pub max_peers: usize,
-    /// Pace what leaves the socket to at most this many bits per second (0: unpaced).
+    /// Pace what leaves the socket to at most this many bits per second (0: no cap). With a
+    /// bandwidth estimate (v1 `SenderConfig::bandwidth`), the endpoint paces to the sum of its
+    /// peers' estimates, within this cap.
     pub pace_bits_per_second: u64,
     /// Keep-alive, idle timeout and path MTU discovery.
     pub path: PathConfig,
@@ -157,6 +160,12 @@ pub enum PeerEvent {
     /// Nothing came from the peer, and no data went to it, for the idle timeout; its state is
     /// gone (a later datagram starts afresh).
     TimedOut,
+    /// The bandwidth estimate towards the peer moved (smoothed; see
+    /// [`crate::stream::BandwidthEstimator::poll_change`]): what an encoder should aim below.
+    Bandwidth {
+        /// Bits per second the path is estimated to carry, repairs and headers included.
+        bits_per_second: u64,
+    },
 }
 
 /// See the module docs.
@@ -170,6 +179,8 @@ pub struct Endpoint {
     /// Datagrams that created no peer because they did not parse.
     strays: Stats,
     pacer: Option<Pacer>,
+    /// The configured pacing cap (0: none), which estimates never exceed.
+    pace_cap: u64,
     path: PathConfig,
     events: VecDeque<(SocketAddr, PeerEvent)>,
     streams: Arc<StreamTable>,
@@ -183,6 +194,7 @@ impl Endpoint {
     /// An endpoint with no peers yet.
     pub fn new(config: EndpointConfig) -> Result<Self, ConfigError> {
         config.validate()?;
+        let pace = initial_pace(&config);
         Ok(Endpoint {
             format: config.format,
             peers: LruCache::new(NonZeroUsize::new(config.max_peers).expect("validated")),
@@ -190,7 +202,8 @@ impl Endpoint {
             delivered: VecDeque::new(),
             departed: EndpointStats::default(),
             strays: Stats::default(),
-            pacer: (config.pace_bits_per_second > 0).then(|| Pacer::new(config.pace_bits_per_second)),
+            pacer: pace.map(Pacer::new),
+            pace_cap: config.pace_bits_per_second,
             path: config.path,
             events: VecDeque::new(),
             departed_streams: vec![StreamStats::default(); config.streams.iter().count()],
@@ -227,6 +240,22 @@ impl Endpoint {
         Peer::new(&self.format, self.path, self.streams.clone(), self.pacer.is_some(), now).expect("validated")
     }
 
+    /// Paces to the sum of the peers' bandwidth estimates, within the configured cap.
+    fn follow_estimates(&mut self) {
+        let Some(pacer) = &mut self.pacer else { return };
+        let estimates = self.peers.iter().filter_map(|(_, peer)| peer.bandwidth_estimate());
+        let Some(sum) = estimates.reduce(u64::saturating_add) else { return };
+        let rate = if self.pace_cap > 0 { sum.min(self.pace_cap) } else { sum };
+        if rate != pacer.rate() {
+            pacer.set_rate(rate);
+        }
+    }
+
+    /// The pacing rate now, bits per second (0: unpaced).
+    pub fn pace_rate(&self) -> u64 {
+        self.pacer.as_ref().map_or(0, Pacer::rate)
+    }
+
     /// Counters of one stream over every peer, present and departed.
     pub fn stream_stats(&self, stream: u8) -> Option<StreamStats> {
         let position = self.streams.position(stream)?;
@@ -255,6 +284,12 @@ impl Endpoint {
         if let Some(peer) = self.peers.get_mut(&from) {
             peer.handle_datagram(datagram, now);
             peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
+            if let Some(bits_per_second) = peer.poll_bandwidth_change() {
+                self.events.push_back((from, PeerEvent::Bandwidth { bits_per_second }));
+            }
+            if datagram.get(1) == Some(&(PacketType::Feedback as u8)) {
+                self.follow_estimates();
+            }
             return;
         }
         // A stranger: admit it only if what it sent was accepted, so junk cannot evict peers.
@@ -409,6 +444,20 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.keep_alives_sent += peer.keep_alives_sent;
     total.mtu_probes_sent += peer.mtu_probes_sent;
     total.stream_malformed += peer.stream_malformed;
+}
+
+/// The pacer's rate at the start: the cap, or the estimator's starting point when estimating
+/// (within the cap); `None` when neither paces.
+fn initial_pace(config: &EndpointConfig) -> Option<u64> {
+    let estimating = match &config.format {
+        Format::V1 { sender, .. } => sender.bandwidth.map(|b| b.start_bps),
+        Format::Seed { .. } => None,
+    };
+    match (config.pace_bits_per_second, estimating) {
+        (0, start) => start,
+        (cap, Some(start)) => Some(start.min(cap)),
+        (cap, None) => Some(cap),
+    }
 }
 
 /// What a DATA packet adds to its payload, for the pacer's estimate of a queued message.

@@ -30,6 +30,19 @@ impl Pacer {
     }
 
     /// Takes tokens for a datagram of `len` bytes if there are enough at `now`.
+    /// Follows a new rate (a bandwidth estimate); tokens already earned are kept.
+    pub(super) fn set_rate(&mut self, bits_per_second: u64) {
+        let fresh = Pacer::new(bits_per_second);
+        self.bytes_per_second = fresh.bytes_per_second;
+        self.depth = fresh.depth;
+        self.tokens = self.tokens.min(self.depth);
+    }
+
+    /// The rate now, bits per second.
+    pub(super) fn rate(&self) -> u64 {
+        (self.bytes_per_second * 8.0) as u64
+    }
+
     pub(super) fn take(&mut self, len: usize, now: Timestamp) -> bool {
         self.refill(now);
         let needed = (len as f64).min(self.depth);

@@ -131,6 +131,22 @@ impl Peer {
         }
     }
 
+    /// The bandwidth estimate towards this peer, if we send to it and estimate.
+    pub fn bandwidth_estimate(&self) -> Option<u64> {
+        match &self.link {
+            Link::V1 { sender, .. } if self.counted.sent > 0 => sender.bandwidth_estimate(),
+            _ => None,
+        }
+    }
+
+    /// The smoothed estimate, when it moved enough to tell the application.
+    pub fn poll_bandwidth_change(&mut self) -> Option<u64> {
+        match &mut self.link {
+            Link::V1 { sender, .. } => sender.poll_bandwidth_change(),
+            Link::Seed { .. } => None,
+        }
+    }
+
     /// The queues' next message: its priority and size, for the endpoint's choice and pacer.
     pub fn queued_next(&self) -> Option<(u8, usize)> {
         self.streams.queues.next_priority().zip(self.streams.queues.next_len())

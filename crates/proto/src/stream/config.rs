@@ -40,6 +40,9 @@ pub struct SenderConfig {
     /// bounds (`redundancy` and `block_time` are then the starting point and k the largest
     /// block); `None` keeps them fixed.
     pub adapt: Option<AdaptBounds>,
+    /// Estimate the path's bandwidth from the receiver's reports (see
+    /// [`super::BandwidthEstimator`]); `None`: no estimate.
+    pub bandwidth: Option<super::BandwidthConfig>,
 }
 
 impl Default for SenderConfig {
@@ -54,6 +57,7 @@ impl Default for SenderConfig {
             nack: true,
             history_bytes: 32 << 20,
             adapt: None,
+            bandwidth: None,
         }
     }
 }

@@ -14,6 +14,8 @@
 //! sender sizes its blocks and repairs from the reports (`adapt.rs`, [`AdaptBounds`]).
 
 mod adapt;
+mod bandwidth;
+mod bandwidth_feed;
 mod config;
 mod loss_meter;
 mod nack;
@@ -26,6 +28,7 @@ mod sender;
 mod timebase;
 
 pub use adapt::AdaptBounds;
+pub use bandwidth::{BandwidthConfig, BandwidthEstimator, Report as BandwidthReport};
 pub use config::{ReceiverConfig, SenderConfig, MAX_PAYLOAD};
 pub use receiver::{Receiver, ReceiverState};
 pub use redundancy::Redundancy;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::error::{ConfigError, SendError};
 use crate::event::Transmit;
 use crate::outbox::Outbox;
+use super::bandwidth_feed::BandwidthFeed;
 use crate::stream::adapt::Adapter;
 use crate::stream::config::SenderConfig;
 use crate::stream::redundancy::{Plan, Redundancy};
@@ -86,6 +87,7 @@ pub struct Sender {
     adapter: Option<Adapter>,
     /// Sources sent as of the last receiver report.
     reported_sent: Option<u64>,
+    bandwidth: Option<BandwidthFeed>,
     stats: SenderStats,
 }
 
@@ -104,6 +106,7 @@ impl Sender {
             history: config.nack.then(|| History::new(config.history_bytes)),
             adapter: config.adapt.map(Adapter::new),
             reported_sent: None,
+            bandwidth: config.bandwidth.map(BandwidthFeed::new),
             stats: SenderStats::default(),
             config,
         })
@@ -153,6 +156,16 @@ impl Sender {
             Body::Ping(echo) => self.outbox.send(Body::Pong(Echo { token: echo.token })),
             _ => self.stats.control_malformed += 1,
         }
+    }
+
+    /// The path's estimated bandwidth, bits per second, if estimating.
+    pub fn bandwidth_estimate(&self) -> Option<u64> {
+        self.bandwidth.as_ref().map(BandwidthFeed::estimate_bps)
+    }
+
+    /// The smoothed bandwidth estimate, when it moved enough to tell the application.
+    pub fn poll_bandwidth_change(&mut self) -> Option<u64> {
+        self.bandwidth.as_mut()?.poll_change()
     }
 
     /// The largest payload [`Self::send`] accepts.
@@ -228,6 +241,9 @@ impl Sender {
     /// Folds a receiver report into the estimates and re-plans the blocks to come.
     fn adapt(&mut self, feedback: Feedback, now: Timestamp) {
         self.stats.feedback_received += 1;
+        if let Some(bandwidth) = &mut self.bandwidth {
+            bandwidth.report(&feedback, self.outbox.packets(), self.outbox.bytes, now);
+        }
         let Some(adapter) = &mut self.adapter else { return };
         let idle = self.reported_sent == Some(self.stats.sent);
         self.reported_sent = Some(self.stats.sent);

@@ -36,6 +36,11 @@ pub struct Pair {
     pub b_alive: bool,
     /// Each datagram is lost with this probability (either way).
     pub loss: f64,
+    /// A bottleneck from A to B: bits per second, served in order from a queue that holds at
+    /// most 200 ms (the rest tail-dropped); `None`: no bottleneck.
+    pub bottleneck: Option<u64>,
+    /// When the bottleneck is free again.
+    bottleneck_free: Timestamp,
     /// When A sent something to B (a NAT between them would see these).
     pub a_sent_at: Vec<Timestamp>,
     /// What each side delivered, in order.
@@ -54,6 +59,8 @@ impl Pair {
             mtu,
             b_alive: true,
             loss: 0.0,
+            bottleneck: None,
+            bottleneck_free: Timestamp::ZERO,
             a_sent_at: Vec::new(),
             a_delivered: Vec::new(),
             b_delivered: Vec::new(),
@@ -96,9 +103,22 @@ impl Pair {
         let delay = Duration::from_millis(10);
         while let Some((_, transmit)) = self.a.poll_transmit(self.now) {
             self.a_sent_at.push(self.now);
-            if transmit.datagram.len() <= self.mtu && !self.rng.chance(self.loss) {
-                self.in_flight.push((self.now + delay, true, transmit.datagram));
+            if transmit.datagram.len() > self.mtu || self.rng.chance(self.loss) {
+                continue;
             }
+            let leaves = match self.bottleneck {
+                None => self.now,
+                Some(bits_per_second) => {
+                    let start = self.bottleneck_free.max(self.now);
+                    if start.saturating_duration_since(self.now) > Duration::from_millis(200) {
+                        continue;
+                    }
+                    let serialise = Duration::from_secs_f64(transmit.datagram.len() as f64 * 8.0 / bits_per_second as f64);
+                    self.bottleneck_free = start + serialise;
+                    self.bottleneck_free
+                }
+            };
+            self.in_flight.push((leaves + delay, true, transmit.datagram));
         }
         while let Some((_, transmit)) = self.b.poll_transmit(self.now) {
             if self.b_alive && transmit.datagram.len() <= self.mtu && !self.rng.chance(self.loss) {
