@@ -28,6 +28,12 @@ export interface EngineOptions {
   bridgeIn?: { host: string; port: number; peerHost: string; peerPort: number };
   /** A relay's plain side on the I/O thread: delivered messages leave for host:port. */
   bridgeOut?: { host: string; port: number };
+  keepAliveMs?: number;
+  idleTimeoutMs?: number;
+  mtuProbe?: boolean;
+  maxMtu?: number;
+  streams?: Array<{ id: number; reliable?: boolean; priority?: number; maxDelayMs?: number }>;
+  adaptiveRate?: boolean;
 }
 
 /** An address the engine reports (bound socket or new sender). */
@@ -48,7 +54,13 @@ export interface DeliveryBatch {
   lengths: Uint32Array;
   /** Sender id of each message (an id space of its own, not the ids `peer()` returns). */
   peers: Uint32Array;
+  /** The stream each message came on. */
+  streams?: Uint8Array;
   newPeers: EngineNewPeer[];
+  /** Peers forgotten after their idle timeout since the last batch. */
+  timedOut?: EngineAddress[];
+  /** Bandwidth estimates that moved since the last batch. */
+  bandwidth?: Array<EngineAddress & { bitsPerSecond: number }>;
 }
 
 /** The bridge's counters (a relay's plain side; zero without one). */
@@ -70,7 +82,7 @@ export interface Engine {
   /** Where the bridge's plain socket is bound, if the engine has one. */
   bridgeAddress(): EngineAddress | null | undefined;
   peer(host: string, port: number): number;
-  send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array): void;
+  send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array, streams?: Uint8Array): void;
   stats(): EngineStats;
   close(): void;
 }

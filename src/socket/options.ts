@@ -1,4 +1,5 @@
 import type { EngineOptions } from './engine-contract.js';
+import { resolveStreams, type StreamDeclaration } from './streams.js';
 import { integerIn, invalidType, invalidValue, numberAbove, oneOf, outOfRange, unknownOption } from './validate.js';
 
 /** The wire format: `v1` (ours) or `seed` (seed 000's `>IBBBH` header with zfec fragments). */
@@ -64,6 +65,20 @@ export interface ProtectionOptions {
    * destination and not revisited; the `relay` runs natively over UDP and has no fallback.
    */
   tcpFallback?: boolean;
+  /**
+   * Estimate the path's bandwidth from the receiver's reports (queueing delay first: loss that
+   * FEC repairs is not taken for congestion), pace to it (within `rate`, if given), and emit
+   * `'bandwidth'` when it moves, so an encoder can follow (v1; default false).
+   */
+  adaptiveRate?: boolean;
+  /** ms without sending a peer anything before a keep-alive PING keeps NAT bindings open (v1; default 15000, 0: never). */
+  keepAlive?: number;
+  /** ms without hearing from a peer (or sending it data) before it is forgotten and `'timeout'` emitted (default 60000, 0: never). */
+  idleTimeout?: number;
+  /** Path MTU discovery with padded probes (v1; default true); see `stats().pathMtu`. */
+  mtuProbe?: boolean;
+  /** The largest UDP payload probed: the interface MTU less IP and UDP headers (default 1472). */
+  maxMtu?: number;
 }
 
 /** Options of {@link createSocket}. */
@@ -88,6 +103,8 @@ export interface SocketOptions extends ProtectionOptions {
    * less than that falls back where UDP works.
    */
   fallbackAfter?: number;
+  /** Logical streams besides stream 0; see {@link StreamOptions} and `socket.stream()`. */
+  streams?: StreamDeclaration[];
 }
 
 /** Validated TCP fallback settings. */
@@ -126,6 +143,12 @@ const ACCEPTED_KEYS = [
   'iteratorBuffer',
   'tcpFallback',
   'fallbackAfter',
+  'adaptiveRate',
+  'keepAlive',
+  'idleTimeout',
+  'mtuProbe',
+  'maxMtu',
+  'streams',
 ] as const satisfies ReadonlyArray<keyof SocketOptions>;
 
 const DEFAULT_K = 16;
@@ -188,6 +211,20 @@ function numberAtLeastZero(value: unknown, name: string): number {
   return value;
 }
 
+/** Keep-alive, idle timeout and path MTU settings: 0 turns a period off. */
+function checkPath(o: SocketOptions, engine: EngineOptions): void {
+  const period = (value: unknown, name: string): number =>
+    value === 0 ? 0 : numberAbove(value, name, 0, 3_600_000, ' ms (or 0: never)');
+  if (o.keepAlive !== undefined) engine.keepAliveMs = period(o.keepAlive, 'keepAlive');
+  if (o.idleTimeout !== undefined) engine.idleTimeoutMs = period(o.idleTimeout, 'idleTimeout');
+  const keepAlive = engine.keepAliveMs ?? 15_000;
+  const idle = engine.idleTimeoutMs ?? 60_000;
+  if (keepAlive > 0 && idle > 0 && idle <= keepAlive) {
+    throw outOfRange('idleTimeout', `longer than keepAlive (${keepAlive} ms), or 0`, idle);
+  }
+  if (o.maxMtu !== undefined) engine.maxMtu = integerIn(o.maxMtu, 'maxMtu', 1200, 65_507);
+}
+
 function checkRedundancyBounds(o: SocketOptions, engine: EngineOptions): void {
   const min = o.minRedundancy === undefined ? undefined : numberAbove(o.minRedundancy, 'minRedundancy', 0, 3);
   const max = o.maxRedundancy === undefined ? undefined : numberAbove(o.maxRedundancy, 'maxRedundancy', 0, 3);
@@ -232,7 +269,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const engine: EngineOptions = { format };
   checkShape(o, format, engine);
   checkTiming(o, format, engine);
-  for (const flag of ['ordered', 'nack', 'adaptive'] as const) {
+  for (const flag of ['ordered', 'nack', 'adaptive', 'adaptiveRate', 'mtuProbe'] as const) {
     const value = o[flag];
     if (value === undefined) continue;
     if (typeof value !== 'boolean') throw invalidType(flag, 'true or false', value);
@@ -240,6 +277,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.adaptive === true && o.n !== undefined) throw invalidValue('adaptive', 'left out or false when n fixes the shape', o.adaptive);
   if (o.rate !== undefined) engine.rateBps = numberAtLeastZero(o.rate, 'rate');
+  checkPath(o, engine);
+  if (o.streams !== undefined) engine.streams = resolveStreams(o.streams);
   checkRedundancyBounds(o, engine);
   if (o.maxPeers !== undefined) engine.maxPeers = integerIn(o.maxPeers, 'maxPeers', 1, 65_536);
   if (o.maxBlocksPerPeer !== undefined) {

@@ -8,10 +8,12 @@ export interface RemoteInfo {
   port: number;
   /** The message's length in bytes. */
   size: number;
+  /** The logical stream it came on, on sockets that declared streams (see `socket.stream()`). */
+  stream?: number;
 }
 
 /** A sender's address without a message size. */
-export type PeerAddress = Omit<RemoteInfo, 'size'>;
+export type PeerAddress = Omit<RemoteInfo, 'size' | 'stream'>;
 
 /**
  * Senders the engine tracks at most at once (its id table's bound). Its ids only increase, so

@@ -8,6 +8,8 @@ export interface PackedBatch {
   slab: Uint8Array;
   lengths: Uint32Array;
   peers: Uint32Array;
+  /** Each message's stream; undefined when all went on stream 0. */
+  streams: Uint8Array | undefined;
   callbacks: Array<{ cb: SendCallback; bytes: number }>;
 }
 
@@ -24,6 +26,8 @@ export class SendBatch {
   #used = 0;
   #lengths: number[] = [];
   #peers: number[] = [];
+  #streams: number[] = [];
+  #anyStream = false;
   #callbacks: Array<{ cb: SendCallback; bytes: number }> = [];
 
   /** Messages waiting. */
@@ -32,7 +36,7 @@ export class SendBatch {
   }
 
   /** Copies in a message of `bytes` bytes (a string is written as UTF-8). */
-  push(message: Uint8Array | string, bytes: number, peer: number, cb: SendCallback | undefined): void {
+  push(message: Uint8Array | string, bytes: number, peer: number, stream: number, cb: SendCallback | undefined): void {
     if (this.#used + bytes > this.#slab.byteLength) {
       const grown = Buffer.allocUnsafe(Math.max(2 * this.#slab.byteLength, this.#used + bytes));
       this.#slab.copy(grown, 0, 0, this.#used);
@@ -43,6 +47,8 @@ export class SendBatch {
     this.#used += bytes;
     this.#lengths.push(bytes);
     this.#peers.push(peer);
+    this.#streams.push(stream);
+    if (stream !== 0) this.#anyStream = true;
     if (cb) this.#callbacks.push({ cb, bytes });
   }
 
@@ -52,6 +58,7 @@ export class SendBatch {
       slab: this.#slab.subarray(0, this.#used),
       lengths: Uint32Array.from(this.#lengths),
       peers: Uint32Array.from(this.#peers),
+      streams: this.#anyStream ? Uint8Array.from(this.#streams) : undefined,
       callbacks: this.#callbacks,
     };
     // The slab is reused: Engine.send copies it out before returning (see crates/node
@@ -59,6 +66,8 @@ export class SendBatch {
     this.#used = 0;
     this.#lengths = [];
     this.#peers = [];
+    this.#streams = [];
+    this.#anyStream = false;
     this.#callbacks = [];
     return packed;
   }

@@ -10,7 +10,18 @@ import { HostResolver } from './resolve.js';
 import { SendBatch, type SendCallback } from './send-batch.js';
 import { mergeStats, zeroTcpCounters, type LocalCounters, type SocketStats } from './stats.js';
 import { PeerRoutes } from './tcp/routes.js';
-import { integerIn, invalidType } from './validate.js';
+import { resolveStream, sameStream, type StreamOptions } from './streams.js';
+import { integerIn, invalidType, invalidValue } from './validate.js';
+
+/** Stream 0: what `socket.send` uses. */
+const DEFAULT_STREAM = 0;
+
+/** A handle for sending on one logical stream; see {@link PerfectSocket.stream}. */
+export interface SocketStream {
+  readonly id: number;
+  /** As {@link PerfectSocket.send}, on this stream. */
+  send(msg: Message, port: number, address?: string | SendCallback, cb?: SendCallback): void;
+}
 
 /** The events of a {@link PerfectSocket}, as in node:dgram. */
 export interface SocketEvents {
@@ -22,6 +33,14 @@ export interface SocketEvents {
   error: [err: SocketError];
   /** The socket is closed; no events follow. */
   close: [];
+  /** A peer went silent for `idleTimeout` ms and was forgotten (a later datagram starts afresh). */
+  timeout: [peer: PeerAddress];
+  /**
+   * The bandwidth estimate towards a peer moved (with `adaptiveRate`; smoothed, so an encoder
+   * can follow it): bits per second the path carries, repairs and headers included; aim the
+   * encoder at about `bitsPerSecond / (1 + redundancy)` and below.
+   */
+  bandwidth: [estimate: PeerAddress & { bitsPerSecond: number }];
 }
 
 /** What a {@link PerfectSocket} may be sent: bytes, or a string sent as UTF-8. */
@@ -135,6 +154,39 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
    * @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) if closed; TypeError or RangeError for bad arguments
    */
   send(msg: Message, port: number, address?: string | SendCallback, cb?: SendCallback): void {
+    this.#send(DEFAULT_STREAM, msg, port, address, cb);
+  }
+
+  /**
+   * A handle to send on logical stream `id` (v1; see {@link StreamOptions}). Before the socket
+   * is bound, `options` declares the stream (or redeclares one given in `streams`); after, the
+   * stream must already be declared, with the same options if any are given. Messages on it
+   * arrive with `rinfo.stream` set to `id`. Over a TCP fallback every stream is carried
+   * reliably and in order.
+   *
+   * @example
+   * const control = s.stream(1, { reliable: true, priority: 0 })
+   * const video = s.stream(3, { priority: 2, maxDelay: 100 })
+   * video.send(packet, 5405, 'receiver.example')
+   * @throws TypeError or RangeError for a bad id or options, or a stream declared differently
+   */
+  stream(id: number, options?: StreamOptions): SocketStream {
+    if (this.#options.engine.format === 'seed') throw invalidValue('stream', "used with compat 'v1' (the seed format has one stream)", id);
+    const declared = resolveStream(id, options, 'stream');
+    const streams = (this.#options.engine.streams ??= []);
+    const existing = streams.find((s) => s.id === declared.id);
+    if (this.#state === 'unbound') {
+      if (existing === undefined) streams.push(declared);
+      else if (options !== undefined) Object.assign(existing, { reliable: undefined, priority: undefined, maxDelayMs: undefined }, declared);
+    } else if (declared.id !== DEFAULT_STREAM && (existing === undefined || (options !== undefined && !sameStream(existing, declared)))) {
+      throw invalidValue('stream', `declared before bind (in the streams option or by stream(${declared.id}, options))`, id);
+    }
+    const send = (msg: Message, port: number, address?: string | SendCallback, cb?: SendCallback): void =>
+      this.#send(declared.id, msg, port, address, cb);
+    return { id: declared.id, send };
+  }
+
+  #send(stream: number, msg: Message, port: number, address?: string | SendCallback, cb?: SendCallback): void {
     if (typeof address === 'function') [address, cb] = [undefined, address];
     if (this.#state === 'closed') throw notRunning('send');
     if (typeof msg !== 'string' && !(msg instanceof Uint8Array)) {
@@ -150,8 +202,8 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       this.#sendFailed(messageTooLarge(bytes, this.#maxPayload), cb);
       return;
     }
-    if (typeof host === 'string') this.#enqueue(msg, bytes, host, port, cb);
-    else host.then((h) => this.#enqueue(msg, bytes, h, port, cb), (err: unknown) => this.#sendFailed(systemError(err, 'getaddrinfo'), cb));
+    if (typeof host === 'string') this.#enqueue(stream, msg, bytes, host, port, cb);
+    else host.then((h) => this.#enqueue(stream, msg, bytes, h, port, cb), (err: unknown) => this.#sendFailed(systemError(err, 'getaddrinfo'), cb));
   }
 
   /**
@@ -239,7 +291,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     process.nextTick(() => this.emit('error', err));
   }
 
-  #enqueue(msg: Message, bytes: number, host: string, port: number, cb: SendCallback | undefined): void {
+  #enqueue(stream: number, msg: Message, bytes: number, host: string, port: number, cb: SendCallback | undefined): void {
     const native = this.#native;
     if (native === undefined) {
       this.#sendFailed(this.#state === 'closed' ? notRunning('send') : notRunning('send (bind failed)'), cb);
@@ -258,7 +310,7 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       return;
     }
     native.routes?.sentOverUdp(msg, bytes, host, port);
-    this.#batch.push(msg, bytes, peer, cb);
+    this.#batch.push(msg, bytes, peer, stream, cb);
     this.#scheduleFlush();
   }
 
@@ -284,11 +336,12 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     this.#flushScheduled = false;
     const native = this.#native;
     if (this.#state !== 'bound' || native === undefined || this.#batch.size === 0) return;
-    const { slab, lengths, peers, callbacks } = this.#batch.take();
+    const { slab, lengths, peers, streams, callbacks } = this.#batch.take();
     this.#local.sendCalls++;
     let error: SocketError | null = null;
     try {
-      native.engine.send(slab, lengths, peers);
+      if (streams === undefined) native.engine.send(slab, lengths, peers);
+      else native.engine.send(slab, lengths, peers, streams);
     } catch (err) {
       error = systemError(err, 'send');
     }
@@ -306,8 +359,11 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
   readonly #onBatch = (batch: DeliveryBatch): void => {
     if (this.#state === 'closed') return;
     this.#senders.learn(batch.newPeers);
+    this.#peerEvents(batch);
     if (this.#queues.size === 0 && this.listenerCount('message') === 0) return; // nobody to tell
     const { slab, lengths, peers } = batch;
+    // Streams show in rinfo only on sockets that declared some, so plain sockets keep dgram's shape.
+    const streams = this.#options.engine.streams?.length ? batch.streams : undefined;
     const unknown: PeerAddress = { address: '', family: this.#options.type === 'udp6' ? 'IPv6' : 'IPv4', port: 0 };
     let offset = 0;
     // A listener may close the socket mid-batch: re-read the state (TS would narrow it away).
@@ -316,9 +372,30 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       const msg = slab.subarray(offset, offset + size);
       offset += size;
       const from = this.#senders.get(peers[i]!) ?? unknown;
-      this.#deliver(msg, { address: from.address, family: from.family, port: from.port, size });
+      const rinfo: RemoteInfo = { address: from.address, family: from.family, port: from.port, size };
+      if (streams !== undefined) rinfo.stream = streams[i]!;
+      this.#deliver(msg, rinfo);
     }
   };
+
+  /** Peers that timed out and bandwidth estimates that moved, as events. */
+  #peerEvents(batch: DeliveryBatch): void {
+    const family = (f: string): 'IPv4' | 'IPv6' => (f === 'IPv6' ? 'IPv6' : 'IPv4');
+    for (const peer of batch.timedOut ?? []) {
+      this.#emitSafely('timeout', { address: peer.address, family: family(peer.family), port: peer.port });
+    }
+    for (const change of batch.bandwidth ?? []) {
+      this.#emitSafely('bandwidth', { address: change.address, family: family(change.family), port: change.port, bitsPerSecond: change.bitsPerSecond });
+    }
+  }
+
+  #emitSafely<E extends 'timeout' | 'bandwidth'>(event: E, ...args: SocketEvents[E]): void {
+    try {
+      (this.emit as (e: E, ...a: SocketEvents[E]) => boolean)(event, ...args);
+    } catch (err) {
+      rethrowLater(err);
+    }
+  }
 
   /** One message to the listeners and iterators, whether it came over UDP or TCP. */
   readonly #deliver = (msg: Buffer, rinfo: RemoteInfo): void => {

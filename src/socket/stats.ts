@@ -71,6 +71,24 @@ export interface SocketStats {
   refused: number;
   /** Whether the kernel does UDP segmentation offload on this socket. */
   gso: boolean;
+  /** Keep-alive PINGs sent (to peers this socket sent nothing else for `keepAlive` ms). */
+  keepAlivesSent: number;
+  /** Path MTU probes sent. */
+  mtuProbesSent: number;
+  /** Peers forgotten after `idleTimeout` ms of silence (each also a `'timeout'` event). */
+  idleTimeouts: number;
+  /**
+   * The largest UDP payload known to cross the path to the most recently active peer: 1200
+   * until the first search settles, 0 with `mtuProbe: false`. Keep datagrams at most
+   * `pathMtu - 23` bytes (the v1 header and stream header) to avoid losing them whole.
+   */
+  pathMtu: number;
+  /** The pacing rate now, bits/s (0: unpaced): `rate`, or the bandwidth estimate with `adaptiveRate`. */
+  paceRateBps: number;
+  /** Delivered payloads dropped for naming a stream this socket does not have. */
+  streamMalformed: number;
+  /** Per-stream counters, one entry per stream (stream 0 first). */
+  streams: StreamCounters[];
   /** Batches handed to the engine: one per event-loop turn that had sends, not one per message. */
   sendCalls: number;
   /** Messages an async iterator dropped because its consumer fell `iteratorBuffer` behind. */
@@ -101,6 +119,21 @@ export interface SocketStats {
   fallbacks: number;
   /** Peers whose UDP path is still on trial (or whose TCP connection is being opened). */
   fallbackPending: number;
+}
+
+/** One stream's counters (see `SocketOptions.streams`). */
+export interface StreamCounters {
+  id: number;
+  /** Messages sent on the stream. */
+  sent: number;
+  /** Messages dropped at this sender after waiting `maxDelay` for the pacer. */
+  expired: number;
+  /** Reliable messages sent again (not acknowledged in time). */
+  resent: number;
+  /** Messages delivered. */
+  delivered: number;
+  /** Reliable messages that arrived again after delivery. */
+  duplicates: number;
 }
 
 /** The counters the JavaScript side keeps. */
@@ -176,6 +209,13 @@ const ZERO: EngineCounters = {
   droppedMessages: 0,
   refused: 0,
   gso: false,
+  keepAlivesSent: 0,
+  mtuProbesSent: 0,
+  idleTimeouts: 0,
+  pathMtu: 0,
+  paceRateBps: 0,
+  streamMalformed: 0,
+  streams: [],
 };
 
 /**

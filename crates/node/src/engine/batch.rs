@@ -24,15 +24,27 @@ pub struct TimedOutPeer {
     pub family: String,
 }
 
+/// A peer's bandwidth estimate moved.
+#[napi(object)]
+pub struct BandwidthChange {
+    pub address: String,
+    pub port: u32,
+    pub family: String,
+    pub bits_per_second: f64,
+}
+
 /// Delivered messages back to back in `slab`; message i is the next `lengths[i]` bytes, from
-/// the sender with id `peers[i]`. Also the peers that timed out since the last batch.
+/// the sender with id `peers[i]`, on stream `streams[i]`. Also the peers that timed out, and
+/// the bandwidth estimates that moved, since the last batch.
 #[napi(object)]
 pub struct DeliveryBatch {
     pub slab: Buffer,
     pub lengths: Uint32Array,
     pub peers: Uint32Array,
+    pub streams: Uint8Array,
     pub new_peers: Vec<NewPeer>,
     pub timed_out: Vec<TimedOutPeer>,
+    pub bandwidth: Vec<BandwidthChange>,
 }
 
 /// Accumulates deliveries on the I/O thread until the next ring.
@@ -41,12 +53,14 @@ pub(super) struct BatchBuilder {
     slab: Vec<u8>,
     lengths: Vec<u32>,
     peers: Vec<u32>,
+    streams: Vec<u8>,
     new_peers: Vec<NewPeer>,
     timed_out: Vec<TimedOutPeer>,
+    bandwidth: Vec<BandwidthChange>,
 }
 
 impl BatchBuilder {
-    pub fn push(&mut self, sources: &mut Sources, from: SocketAddr, payload: &[u8]) {
+    pub fn push(&mut self, sources: &mut Sources, from: SocketAddr, stream: u8, payload: &[u8]) {
         let (id, first) = sources.id(from);
         if first {
             self.new_peers.push(NewPeer {
@@ -59,6 +73,16 @@ impl BatchBuilder {
         self.slab.extend_from_slice(payload);
         self.lengths.push(payload.len() as u32);
         self.peers.push(id);
+        self.streams.push(stream);
+    }
+
+    pub fn push_bandwidth(&mut self, peer: SocketAddr, bits_per_second: u64) {
+        self.bandwidth.push(BandwidthChange {
+            address: peer.ip().to_string(),
+            port: peer.port() as u32,
+            family: peers::family(peer),
+            bits_per_second: bits_per_second as f64,
+        });
     }
 
     pub fn push_timeout(&mut self, peer: SocketAddr) {
@@ -72,7 +96,7 @@ impl BatchBuilder {
 
     /// Whether there is nothing to tell JavaScript.
     pub fn is_empty(&self) -> bool {
-        self.lengths.is_empty() && self.timed_out.is_empty()
+        self.lengths.is_empty() && self.timed_out.is_empty() && self.bandwidth.is_empty()
     }
 
     /// The batch so far, leaving the builder empty (sized like this one, so the next batch
@@ -83,12 +107,15 @@ impl BatchBuilder {
         self.slab.reserve(bytes);
         self.lengths.reserve(count);
         self.peers.reserve(count);
+        self.streams.reserve(count);
         DeliveryBatch {
             slab: taken.slab.into(),
             lengths: Uint32Array::new(taken.lengths),
             peers: Uint32Array::new(taken.peers),
+            streams: Uint8Array::new(taken.streams),
             new_peers: taken.new_peers,
             timed_out: taken.timed_out,
+            bandwidth: taken.bandwidth,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use mio::{Events, Poll, Token, Waker};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Status;
-use proto::endpoint::{Endpoint, PeerEvent};
+use proto::endpoint::{Endpoint, PeerEvent, DEFAULT_STREAM};
 use proto::Timestamp;
 
 use super::batch::BatchBuilder;
@@ -107,16 +107,14 @@ impl IoLoop {
             let now = self.now();
             if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 self.endpoint.handle_timeout(now);
-                while let Some((peer, PeerEvent::TimedOut)) = self.endpoint.poll_event() {
-                    self.batch.push_timeout(peer);
-                }
             }
             self.collect_deliveries();
             self.collect_transmits();
             self.send_pending();
             // Published before ringing, so a callback that reads stats() sees its batch counted.
             let bridge = self.bridge.as_ref().map(|b| b.udp.counters);
-            self.stats.publish(&self.endpoint.stats(), &self.endpoint.path(), &self.io, &self.main.counters, bridge.as_ref());
+            let streams = self.endpoint.streams_stats();
+            self.stats.publish(&self.endpoint.stats(), &self.endpoint.path(), &self.io, &self.main.counters, bridge.as_ref(), &streams);
             self.ring();
             let unsent = self.main.queued() + self.bridge.as_ref().map_or(0, |b| b.udp.queued());
             if self.closing && unsent == 0 && self.paused.is_none() {
@@ -164,7 +162,7 @@ impl IoLoop {
                 },
             };
             let now = self.now();
-            for (i, &(offset, length, to)) in batch.messages.iter().enumerate().skip(start) {
+            for (i, &(offset, length, to, stream)) in batch.messages.iter().enumerate().skip(start) {
                 if self.main.queued() >= SEND_QUEUE / 2 {
                     self.collect_transmits();
                     self.send_pending();
@@ -174,7 +172,7 @@ impl IoLoop {
                     }
                 }
                 let message = &batch.data[offset..offset + length];
-                send_through(&mut self.endpoint, &mut self.main, &mut self.io.refused, self.epoch, to, message, now);
+                send_through(&mut self.endpoint, &mut self.main, &mut self.io.refused, self.epoch, (to, stream), message, now);
             }
         }
     }
@@ -206,7 +204,7 @@ impl IoLoop {
             let now = timestamp(epoch);
             let more = bridge.udp.receive(|_, datagram| {
                 if let Some(peer) = peer {
-                    send_through(endpoint, main, refused, epoch, peer, datagram, now);
+                    send_through(endpoint, main, refused, epoch, (peer, DEFAULT_STREAM), datagram, now);
                 }
             });
             main.send_pending(self.poll.registry());
@@ -216,14 +214,20 @@ impl IoLoop {
         }
     }
 
-    /// Moves what the endpoint delivered to the next JavaScript batch, or, with a
-    /// receiver-side bridge, out of the bridge's socket.
+    /// Moves what the endpoint delivered, and what happened to peers, to the next JavaScript
+    /// batch; with a receiver-side bridge, deliveries leave by the bridge's socket instead.
     fn collect_deliveries(&mut self) {
+        while let Some((peer, event)) = self.endpoint.poll_event() {
+            match event {
+                PeerEvent::TimedOut => self.batch.push_timeout(peer),
+                PeerEvent::Bandwidth { bits_per_second } => self.batch.push_bandwidth(peer, bits_per_second),
+            }
+        }
         let forward_to = self.bridge.as_ref().and_then(Bridge::forward_to);
         while let Some((from, delivery)) = self.endpoint.poll_delivery() {
             match (forward_to, &mut self.bridge) {
                 (Some(to), Some(bridge)) => bridge.udp.queue(to, delivery.payload),
-                _ => self.batch.push(&mut self.sources, from, &delivery.payload),
+                _ => self.batch.push(&mut self.sources, from, delivery.stream, &delivery.payload),
             }
         }
     }
@@ -261,18 +265,18 @@ fn timestamp(epoch: Instant) -> Timestamp {
     Timestamp::from_micros(epoch.elapsed().as_micros() as u64)
 }
 
-/// Hands one message to the endpoint for `to` and queues what it emits on `main`; a message
-/// the protocol refuses is counted in `refused`.
+/// Hands one message to the endpoint for `to` on its stream and queues what it emits on
+/// `main`; a message the protocol refuses is counted in `refused`.
 fn send_through(
     endpoint: &mut Endpoint,
     main: &mut Udp,
     refused: &mut u64,
     epoch: Instant,
-    to: SocketAddr,
+    (to, stream): (SocketAddr, u8),
     message: &[u8],
     now: Timestamp,
 ) {
-    if endpoint.send(to, message, now).is_err() {
+    if endpoint.send_on(to, stream, message, now).is_err() {
         *refused += 1;
     }
     queue_transmits(endpoint, main, epoch);

@@ -131,12 +131,21 @@ impl Engine {
     }
 
     /// Queues a batch of messages: message i is the next `lengths[i]` bytes of `slab`, for
-    /// destination `peers[i]` (ids from [`Engine::peer`]). The bytes are copied before this
+    /// destination `peers[i]` (ids from [`Engine::peer`]) on stream `streams[i]` (default stream 0
+    /// without `streams`). The bytes are copied before this
     /// returns, so the caller may reuse `slab` at once.
     #[napi]
-    pub fn send(&self, env: Env, slab: Uint8ArraySlice, lengths: Uint32ArraySlice, peers: Uint32ArraySlice) -> Result<()> {
+    pub fn send(
+        &self,
+        env: Env,
+        slab: Uint8ArraySlice,
+        lengths: Uint32ArraySlice,
+        peers: Uint32ArraySlice,
+        streams: Option<Uint8ArraySlice>,
+    ) -> Result<()> {
         let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "bind the socket before sending".into()))?;
-        let batch = SendBatch::new(&slab, &lengths, &peers, &self.destinations).map_err(|message| args::throw(&env, true, message))?;
+        let streams = streams.as_deref();
+        let batch = SendBatch::new(&slab, &lengths, &peers, streams, &self.destinations).map_err(|message| args::throw(&env, true, message))?;
         // A closed channel means the I/O thread stopped; its stats say why.
         if running.commands.send(Command::Send(batch)).is_ok() {
             let _ = running.waker.wake();

@@ -4,9 +4,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use napi_derive::napi;
-use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamTable};
+use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamConfig, StreamTable, MAX_STREAM_ID};
 use proto::seed::SeedReceiverConfig;
-use proto::stream::{AdaptBounds, ReceiverConfig, Redundancy, SenderConfig};
+use proto::stream::{AdaptBounds, BandwidthConfig, ReceiverConfig, Redundancy, SenderConfig};
 
 use super::bridge::Direction;
 use super::peers;
@@ -67,6 +67,25 @@ pub struct EngineOptions {
     /// The largest UDP payload probed: the interface MTU less 28 (IPv4) or 48 (IPv6) bytes of
     /// headers (default 1472, Ethernet over IPv4). Probing starts from 1200.
     pub max_mtu: Option<u32>,
+    /// Logical streams besides the default stream 0 (v1; the same at both ends).
+    pub streams: Option<Vec<StreamOption>>,
+    /// Estimate the path's bandwidth from receiver reports, pace to it (within `rateBps`) and
+    /// report changes (v1; default false).
+    pub adaptive_rate: Option<bool>,
+}
+
+/// One logical stream (see `proto::endpoint::StreamConfig`).
+#[napi(object)]
+#[derive(Clone)]
+pub struct StreamOption {
+    /// 0 to 127.
+    pub id: u32,
+    /// Resent until acknowledged, delivered in order (default false: bound by the latency).
+    pub reliable: Option<bool>,
+    /// 0 (default) is the most important; under congestion higher numbers drop first.
+    pub priority: Option<u32>,
+    /// How long a message may wait for the pacer before it is dropped (default 100).
+    pub max_delay_ms: Option<f64>,
 }
 
 /// See [`EngineOptions::bridge_in`]; hosts are numeric.
@@ -163,6 +182,20 @@ fn path(options: &EngineOptions) -> Result<PathConfig, String> {
     Ok(path)
 }
 
+fn streams(options: &EngineOptions) -> Result<StreamTable, String> {
+    let mut configs = Vec::new();
+    for (i, stream) in options.streams.iter().flatten().enumerate() {
+        let id = u8::try_from(stream.id).ok().filter(|&id| id <= MAX_STREAM_ID);
+        let id = id.ok_or_else(|| format!("streams[{i}].id must be an integer from 0 to 127, got {}", stream.id))?;
+        let priority = u8::try_from(stream.priority.unwrap_or(0))
+            .map_err(|_| format!("streams[{i}].priority must be an integer from 0 to 255, got {:?}", stream.priority))?;
+        let mut config = if stream.reliable.unwrap_or(false) { StreamConfig::reliable(id, priority) } else { StreamConfig::deadline(id, priority) };
+        config.max_delay = duration(&format!("streams[{i}].maxDelayMs"), stream.max_delay_ms, config.max_delay)?;
+        configs.push(config);
+    }
+    StreamTable::new(configs).map_err(|e| e.to_string())
+}
+
 fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, String> {
     match ms {
         None => Ok(default),
@@ -209,6 +242,7 @@ impl Config {
                     latency,
                     nack,
                     adapt: adaptive.then(|| bounds(&options)).transpose()?,
+                    bandwidth: options.adaptive_rate.unwrap_or(false).then(BandwidthConfig::default),
                     ..SenderConfig::default()
                 };
                 let receiver = ReceiverConfig {
@@ -236,7 +270,7 @@ impl Config {
             max_peers: options.max_peers.unwrap_or(1024) as usize,
             pace_bits_per_second: rate as u64,
             path: path(&options)?,
-            streams: StreamTable::default(),
+            streams: streams(&options)?,
         };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use napi_derive::napi;
-use proto::endpoint::{EndpointStats, PathState};
+use proto::endpoint::{EndpointStats, PathState, StreamStats};
 
 use super::udp::UdpCounters;
 
@@ -96,6 +96,29 @@ pub struct EngineStats {
     /// The largest UDP payload confirmed to cross the path to the most recently active peer
     /// (1200 until a search finishes; 0 when probing is off).
     pub path_mtu: f64,
+    /// The pacing rate now, bits/s (0: unpaced): `rateBps`, or the bandwidth estimate.
+    pub pace_rate_bps: f64,
+    /// Payloads dropped for a stream header cut short or naming an unconfigured stream.
+    pub stream_malformed: f64,
+    /// Per-stream counters, one entry per configured stream.
+    pub streams: Vec<EngineStreamStats>,
+}
+
+/// One stream's counters.
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct EngineStreamStats {
+    pub id: u32,
+    /// Messages sent on the stream.
+    pub sent: f64,
+    /// Deadline-bound messages dropped at the sender after waiting `maxDelayMs` for the pacer.
+    pub expired: f64,
+    /// Reliable messages sent again (unacknowledged within the RTO).
+    pub resent: f64,
+    /// Messages delivered.
+    pub delivered: f64,
+    /// Reliable messages that arrived again after delivery.
+    pub duplicates: f64,
 }
 
 /// I/O-layer counters, kept by the I/O thread beside the endpoint's and the sockets'.
@@ -119,6 +142,7 @@ impl SharedStats {
         io: &IoCounters,
         socket: &UdpCounters,
         bridge: Option<&UdpCounters>,
+        streams: &[(u8, StreamStats)],
     ) {
         let bridge = bridge.copied().unwrap_or_default();
         let r = &endpoint.receive;
@@ -170,6 +194,19 @@ impl SharedStats {
             mtu_probes_sent: endpoint.mtu_probes_sent as f64,
             idle_timeouts: endpoint.idle_timeouts as f64,
             path_mtu: path.mtu as f64,
+            pace_rate_bps: endpoint.pace_rate as f64,
+            stream_malformed: endpoint.stream_malformed as f64,
+            streams: streams
+                .iter()
+                .map(|(id, s)| EngineStreamStats {
+                    id: u32::from(*id),
+                    sent: s.sent as f64,
+                    expired: s.expired as f64,
+                    resent: s.resent as f64,
+                    delivered: s.delivered as f64,
+                    duplicates: s.duplicates as f64,
+                })
+                .collect(),
         };
         *self.0.lock().unwrap() = stats;
     }

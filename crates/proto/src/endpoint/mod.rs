@@ -133,6 +133,8 @@ pub struct EndpointStats {
     /// Delivered payloads dropped because their stream header was cut short or named a stream
     /// not configured here.
     pub stream_malformed: u64,
+    /// The pacing rate now, bits per second (0: unpaced): the cap, or the bandwidth estimate.
+    pub pace_rate: u64,
 }
 
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
@@ -254,6 +256,11 @@ impl Endpoint {
     /// The pacing rate now, bits per second (0: unpaced).
     pub fn pace_rate(&self) -> u64 {
         self.pacer.as_ref().map_or(0, Pacer::rate)
+    }
+
+    /// Counters of every configured stream, with its id, in table order.
+    pub fn streams_stats(&self) -> Vec<(u8, StreamStats)> {
+        self.streams.iter().filter_map(|stream| Some((stream.id, self.stream_stats(stream.id)?))).collect()
     }
 
     /// Counters of one stream over every peer, present and departed.
@@ -395,6 +402,7 @@ impl Endpoint {
         }
         total.peers = self.peers.len();
         total.pacer_drops = self.pacer.as_ref().map_or(0, |pacer| pacer.dropped);
+        total.pace_rate = self.pace_rate();
         total
     }
 
