@@ -237,7 +237,14 @@ interface RunResult {
 }
 
 const PORT = 41_234;
-const NFT_DROP_UDP = `nft add table inet t; nft add chain inet t c "{ type filter hook input priority 0; }"; nft add rule inet t c udp dport ${PORT} drop;`;
+// Retried, and checked: a rule that silently failed to load (seen once on a loaded machine)
+// would leave UDP open and turn the blackhole run into a confusing pass-or-fail on timing.
+const NFT_DROP_UDP = `ok=; for i in 1 2 3 4 5; do
+  nft add table inet t && nft add chain inet t c "{ type filter hook input priority 0; }" && nft add rule inet t c udp dport ${PORT} drop \
+    && nft list ruleset | grep -q "udp dport ${PORT} drop" && ok=1 && break
+  nft delete table inet t 2>/dev/null; sleep 0.2
+done
+[ -n "$ok" ] || { echo "nftables: could not load the rule dropping UDP to ${PORT}" >&2; exit 97; };`;
 
 /** Why the namespace runs cannot happen here, or undefined when they can. */
 function namespaceUnavailable(): string | undefined {
