@@ -1,5 +1,5 @@
 import { parseDuration, parseEndpoint, parseInteger, parseNumber, parseRate, UsageError } from './cli/args.js';
-import { resolveOptions, type ProtectionOptions } from './socket/options.js';
+import { REPAIR_CODES, resolveOptions, type ProtectionOptions, type RepairCode } from './socket/options.js';
 
 /** `udp`: plain datagrams; `psock`: protected by a {@link PerfectSocket}. */
 export type EndpointScheme = 'udp' | 'psock';
@@ -15,7 +15,7 @@ export interface EndpointUrl {
 }
 
 const SHAPE =
-  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1&tcp=1|0';
+  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&code=rs|xor|lt&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1&tcp=1|0';
 
 type Reader = (text: string, name: string) => ProtectionOptions;
 
@@ -46,6 +46,12 @@ const KEYS: Record<string, Reader> = {
     return { compat: t };
   },
   tcp: (t, name) => ({ tcpFallback: parseSwitch(t, name) }),
+  code: (t, name) => {
+    if (!(REPAIR_CODES as readonly string[]).includes(t)) {
+      throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: ${REPAIR_CODES.join(', ')}`);
+    }
+    return { code: t as RepairCode };
+  },
 };
 
 /** A query key's value read as the URL reads it; flags for the same settings use this too. */
@@ -76,9 +82,10 @@ function readQuery(query: string): ProtectionOptions {
 }
 
 /**
- * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&latency=..&blocktime=..&ordered=1|0&compat=seed|v1&tcp=1|0`.
+ * Parses `udp://HOST:PORT` or `psock://HOST:PORT?k=..&n=..&redundancy=..&code=rs|xor|lt&latency=..&blocktime=..&ordered=1|0&compat=seed|v1&tcp=1|0`.
  * HOST is an IPv4 address, a bracketed IPv6 address or a name. `latency` and `blocktime` take
  * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%);
+ * `code` the repair code (`rs`, the default, `xor` or `lt`; see `ProtectionOptions.code`);
  * `tcp` turns the TCP fallback on or off (`tcpFallback`; default on for v1, off for seed).
  *
  * @param flag - the flag the URL came with, for the message

@@ -13,6 +13,7 @@ export interface EngineOptions {
   k?: number;
   n?: number;
   redundancy?: number;
+  code?: 'rs' | 'xor' | 'lt';
   blockTimeMs?: number;
   latencyMs?: number;
   ordered?: boolean;

@@ -5,6 +5,15 @@ import { integerIn, invalidType, invalidValue, numberAbove, oneOf, outOfRange, u
 /** The wire format: `v1` (ours) or `seed` (seed 000's `>IBBBH` header with zfec fragments). */
 export type WireFormat = 'v1' | 'seed';
 
+/**
+ * The code of the repair symbols: `rs` Reed-Solomon, `xor` striped XOR parity, `lt` seed 001's
+ * mirrored LT.
+ */
+export type RepairCode = 'rs' | 'xor' | 'lt';
+
+/** Every {@link RepairCode}, the default first. */
+export const REPAIR_CODES: readonly RepairCode[] = ['rs', 'xor', 'lt'];
+
 /** The protection settings an endpoint URL can carry (see `parseEndpointUrl`). */
 export interface ProtectionOptions {
   /** Wire format (default 'v1'). */
@@ -24,6 +33,16 @@ export interface ProtectionOptions {
    * ceil(k * redundancy) repairs. Above 0; the full block must fit the format's shape limit.
    */
   redundancy?: number;
+  /**
+   * The code of the repair symbols this socket sends (v1; default 'rs'). 'rs' (Reed-Solomon)
+   * rebuilds any m losses of a block of k sources and m repairs. 'xor' (m XOR parities over
+   * interleaved groups) and 'lt' (seed 001's mirrored LT: pairs of XORs over complementary
+   * halves) cost less CPU and rebuild any single loss per block (per group for 'xor'; 'lt' needs
+   * m >= 2), but less than 'rs' beyond that, so they lean on NACK. Adaptive redundancy sizes the
+   * repairs as for 'rs'. The receiver needs no setting: it decodes with the code each block's
+   * repairs name.
+   */
+  code?: RepairCode;
   /** Receive latency budget in ms: a block older than this is given up (default 120, at most 60000). */
   latency?: number;
   /** A block closes this many ms after its first symbol even if short of k (v1; default 5, below latency). */
@@ -133,6 +152,7 @@ const ACCEPTED_KEYS = [
   'blockTime',
   'ordered',
   'nack',
+  'code',
   'rate',
   'adaptive',
   'minRedundancy',
@@ -189,6 +209,15 @@ function checkShape(o: SocketOptions, format: WireFormat, engine: EngineOptions)
   // The engine takes a ratio in v1; the seed format only knows fixed shapes.
   if (format === 'seed') engine.n = n;
   else if (o.redundancy !== undefined) engine.redundancy = redundancy;
+}
+
+function checkCode(o: SocketOptions, format: WireFormat, engine: EngineOptions): void {
+  if (o.code === undefined) return;
+  const code = oneOf(o.code, 'code', REPAIR_CODES);
+  if (format === 'seed' && code !== 'rs') {
+    throw invalidValue('code', "'rs' or left out with compat 'seed' (seed 000 is Reed-Solomon only)", o.code);
+  }
+  engine.code = code;
 }
 
 function checkTiming(o: SocketOptions, format: WireFormat, engine: EngineOptions): void {
@@ -268,6 +297,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const format = o.compat === undefined ? 'v1' : oneOf(o.compat, 'compat', ['v1', 'seed'] as const);
   const engine: EngineOptions = { format };
   checkShape(o, format, engine);
+  checkCode(o, format, engine);
   checkTiming(o, format, engine);
   for (const flag of ['ordered', 'nack', 'adaptive', 'adaptiveRate', 'mtuProbe'] as const) {
     const value = o[flag];

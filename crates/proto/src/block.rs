@@ -1,13 +1,13 @@
 //! One FEC block on the receiving side: the symbols in so far and which sources are known.
 //! Stream mode and frame mode both keep their blocks as these.
 //!
-//! The shape (k, m, symbol length) is fixed by the first packet that declares it: a stream
-//! block's first REPAIR (its DATA leaves the sender before the block closes, so it cannot say),
-//! any symbol of a frame. A later symbol contradicting it is a conflict and is dropped, never
-//! allowed into a decode.
+//! The shape (k, m, symbol length, code) is fixed by the first packet that declares it: a
+//! stream block's first REPAIR (its DATA leaves the sender before the block closes, so it cannot
+//! say), any symbol of a frame. A later symbol contradicting it is a conflict and is dropped,
+//! never allowed into a decode.
 
 use crate::bits::Bits;
-use crate::codec;
+use crate::codec::{self, Code};
 use crate::inbox::Verdict;
 use crate::window::Held;
 
@@ -17,6 +17,7 @@ struct Shape {
     k: u8,
     m: u8,
     symbol_len: usize,
+    code: Code,
 }
 
 /// Reassembly state of one block.
@@ -55,8 +56,8 @@ impl Block {
     }
 
     /// Fixes the shape, or checks a symbol's declared shape against it.
-    pub(crate) fn declare(&mut self, k: u8, m: u8, symbol_len: usize) -> Verdict {
-        let declared = Shape { k, m, symbol_len };
+    pub(crate) fn declare(&mut self, k: u8, m: u8, symbol_len: usize, code: Code) -> Verdict {
+        let declared = Shape { k, m, symbol_len, code };
         match self.shape {
             Some(shape) if shape != declared => Verdict::Conflict,
             Some(_) => Verdict::Accepted,
@@ -97,18 +98,20 @@ impl Block {
         self.store(index, bytes)
     }
 
-    /// Rebuilds the missing sources once any k symbols are in, keeps them, and returns their
-    /// indices, ascending (empty if nothing could or needed to be rebuilt).
+    /// Rebuilds what the symbols held determine of the missing sources, keeps it, and returns
+    /// the indices rebuilt, ascending (empty if nothing could or needed to be rebuilt). Call it
+    /// on every symbol accepted: Reed-Solomon rebuilds everything once any k symbols are in,
+    /// XOR and LT rebuild sources one by one from fewer.
     pub(crate) fn recover(&mut self, scratch: &mut Vec<u8>) -> Vec<u8> {
         let Some(shape) = self.shape else { return Vec::new() };
+        if self.complete() {
+            return Vec::new();
+        }
         let (k, m) = (usize::from(shape.k), usize::from(shape.m));
         let symbols: Vec<(usize, &[u8])> =
             self.symbols.iter().enumerate().filter_map(|(index, bytes)| Some((index, bytes.as_deref()?))).collect();
-        if symbols.len() < k || self.complete() {
-            return Vec::new();
-        }
         // Every stored symbol was checked against the shape, so the codec cannot refuse it.
-        let rebuilt = codec::recover(k, m, shape.symbol_len, &symbols, scratch).unwrap_or_default();
+        let rebuilt = codec::recover(shape.code, k, m, shape.symbol_len, &symbols, scratch).unwrap_or_default();
         rebuilt
             .into_iter()
             .map(|(index, unit)| {

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::codec;
+use crate::codec::{self, Code};
 use crate::event::Transmit;
 use crate::wire::v1::{Body, Header, Packet, PACKET_NUMBER_AT};
 
@@ -43,10 +43,11 @@ impl Outbox {
     }
 
     /// Encodes one packet per `bodies` entry (each ending in an empty symbol) and fills their
-    /// symbols, `len` bytes each, with the parity of `sources`: the parity is computed in
-    /// place, straight into the datagrams.
+    /// symbols, `len` bytes each, with the parity `code` makes of `sources`: the parity is
+    /// computed in place, straight into the datagrams.
     pub(crate) fn encode_parity<'b>(
         &mut self,
+        code: Code,
         sources: &[&[u8]],
         len: usize,
         bodies: impl Iterator<Item = Body<'b>>,
@@ -59,7 +60,7 @@ impl Outbox {
                 &mut d[start..]
             })
             .collect();
-        codec::encode_parity(sources, &mut parity, &mut self.scratch)
+        codec::encode_parity(code, sources, &mut parity, &mut self.scratch)
             .expect("senders keep every block within 1 <= k < k + m <= 256");
         datagrams
     }

@@ -1,11 +1,11 @@
 //! One conformance vector per v1 packet type: exact bytes, both directions, plus the ways
 //! each can be cut short or padded. docs/PROTOCOL.md shows the same bytes.
 
-use proto::stream::{Redundancy, Sender, SenderConfig};
+use proto::stream::{CodeKind, Redundancy, Sender, SenderConfig};
 use proto::wire::unit::OwnedUnit;
 use proto::wire::v1::{
     Body, Close, Data, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, PacketType, Probe, Repair,
-    StreamAck, PROBE_OVERHEAD,
+    StreamAck, CODE_FLAGS, PROBE_OVERHEAD,
 };
 use proto::{Timestamp, WireError};
 
@@ -70,8 +70,41 @@ fn data_sequence_numbers_are_block_id_plus_index() {
 #[test]
 fn repair() {
     let symbol = [0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04];
-    let body = Body::Repair(Repair { block: 5, index: 10, k: 10, m: 3, symbol: &symbol });
+    let body = Body::Repair(Repair { block: 5, index: 10, k: 10, m: 3, code: CodeKind::ReedSolomon, symbol: &symbol });
     conforms(body, &[0, 0, 0, 5, 10, 10, 3, 0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04], true);
+}
+
+/// A REPAIR's code is the low two bits of the header's flags: 0 Reed-Solomon (the vector
+/// above), 1 XOR, 2 mirrored LT, 3 reserved. The other flag bits stay the header's.
+#[test]
+fn repair_code_rides_in_the_flags() {
+    let symbol = [0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04];
+    let body_bytes = [0, 0, 0, 5, 10, 10, 3, 0xEE, 0xFF, 0x01, 0x02, 0x03, 0x04];
+    let with_flags = |flags: u8| {
+        let mut bytes = [header_bytes(PacketType::Repair), body_bytes.to_vec()].concat();
+        bytes[2] = flags;
+        bytes
+    };
+    for (code, flags) in [(CodeKind::Xor, 0x01), (CodeKind::MirroredLt, 0x02)] {
+        let repair = Repair { block: 5, index: 10, k: 10, m: 3, code, symbol: &symbol };
+        let packet = Packet { header: HEADER, body: Body::Repair(repair) };
+        // A1 02 01 01 02 03 04 0A 0B 0C 0D | 00 00 00 05 | 0A | 0A | 03 | EE FF 01 02 03 04 (XOR)
+        assert_eq!(packet.to_vec(), with_flags(flags), "{code}");
+        assert_eq!(Packet::parse(&with_flags(flags)), Ok(packet.clone()), "{code}");
+        // A flag bit no one has defined is the header's, and ignored by the code.
+        let marked = with_flags(0x80 | flags);
+        let parsed = Packet::parse(&marked).unwrap();
+        assert_eq!((parsed.header.flags, &parsed.body), (0x80, &packet.body));
+        assert_eq!(parsed.to_vec(), with_flags(0x80 | flags));
+        // Header flags never override the body's code.
+        let forged = Packet { header: Header { flags: CODE_FLAGS, ..HEADER }, ..packet };
+        assert_eq!(forged.to_vec(), with_flags(flags));
+    }
+    assert_eq!(Packet::parse(&with_flags(0x03)), Err(WireError::InvalidField { field: "repair code", value: 3 }));
+    assert_eq!(Packet::parse(&with_flags(0xFF)), Err(WireError::InvalidField { field: "repair code", value: 3 }));
+    // Only REPAIR gives those bits a meaning: other packets keep ignoring them.
+    let close = [&[0xA1, PacketType::Close as u8, 0x03][..], &header_bytes(PacketType::Close)[3..], &[1, 2]].concat();
+    assert_eq!(Packet::parse(&close).map(|p| p.header.flags), Ok(0x03));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 
+use fec::CodeKind;
 use proptest::prelude::*;
 use proto::stream::{Receiver, ReceiverConfig};
 use proto::wire::seed::{SeedHeader, SeedPacket};
@@ -14,7 +15,7 @@ use proto::Timestamp;
 #[derive(Clone, Debug)]
 enum Spec {
     Data { block: u32, index: u8, payload: Vec<u8>, sent_at: u32 },
-    Repair { block: u32, k: u8, m: u8, pick: u8, symbol: Vec<u8> },
+    Repair { block: u32, k: u8, m: u8, pick: u8, code: CodeKind, symbol: Vec<u8> },
     Nack(Vec<(u32, u8, u8)>),
     Feedback([u32; 7]),
     Ping(u64),
@@ -27,8 +28,15 @@ fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
         (any::<u32>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..300), any::<u32>())
             .prop_map(|(block, index, payload, sent_at)| Spec::Data { block, index, payload, sent_at }),
-        (any::<u32>(), 1u8..=200, 1u8..=56, any::<u8>(), prop::collection::vec(any::<u8>(), 6..300))
-            .prop_map(|(block, k, m, pick, symbol)| Spec::Repair { block, k, m, pick, symbol }),
+        (
+            any::<u32>(),
+            1u8..=200,
+            1u8..=56,
+            any::<u8>(),
+            prop::sample::select(&CodeKind::ALL[..]),
+            prop::collection::vec(any::<u8>(), 6..300)
+        )
+            .prop_map(|(block, k, m, pick, code, symbol)| Spec::Repair { block, k, m, pick, code, symbol }),
         prop::collection::vec((any::<u32>(), 0u8..=200, 1u8..=55), 1..20).prop_map(Spec::Nack),
         any::<[u32; 7]>().prop_map(Spec::Feedback),
         any::<u64>().prop_map(Spec::Ping),
@@ -55,8 +63,8 @@ fn build(spec: &Spec, header: Header) -> Vec<u8> {
         Spec::Data { block, index, .. } => {
             Body::Data(Data { block: *block, index: *index, unit: unit.as_ref().expect("payload fits").as_unit() })
         }
-        Spec::Repair { block, k, m, pick, symbol } => {
-            Body::Repair(Repair { block: *block, index: k + pick % m, k: *k, m: *m, symbol })
+        Spec::Repair { block, k, m, pick, code, symbol } => {
+            Body::Repair(Repair { block: *block, index: k + pick % m, k: *k, m: *m, code: *code, symbol })
         }
         Spec::Nack(ranges) => Body::Nack(Nack {
             ranges: ranges.iter().map(|&(block, first, count)| NackRange { block, first, count }).collect(),
@@ -123,7 +131,13 @@ proptest! {
         let bytes = build(&spec, header);
         let packet = Packet::parse(&bytes);
         prop_assert!(packet.is_ok(), "{:?} -> {:?}", spec, packet);
-        prop_assert_eq!(packet.unwrap().header, header);
+        let packet = packet.unwrap();
+        // Flag bits a type claims (a REPAIR's code) belong to its body, not to the header.
+        let claimed = packet.body.packet_type().body_flags();
+        prop_assert_eq!(packet.header, Header { flags: header.flags & !claimed, ..header });
+        if let (Spec::Repair { code, .. }, Body::Repair(repair)) = (&spec, &packet.body) {
+            prop_assert_eq!(repair.code, *code);
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ settings (override the psock URL's query; give the same on both sides):
   --redundancy R   repair symbols per source: 0.25 or 25% (default 0.25)
   --k K            source symbols per block, 1-255 (default 16)
   --n N            symbols per block, sources and repairs (instead of --redundancy)
+  --code CODE      repair code the sender side uses: rs (Reed-Solomon, default), xor or lt
   --rate RATE      pacing cap of what is sent: 500kbit, 20mbit, 10Mbps (default unpaced)
   --nack on|off    NACK-driven retransmission within the latency budget (default on)
 options:
@@ -49,6 +50,7 @@ const specs = {
   redundancy: { type: 'string' },
   k: { type: 'string' },
   n: { type: 'string' },
+  code: { type: 'string' },
   rate: { type: 'string' },
   nack: { type: 'string' },
   'stats-json': { type: 'string' },
@@ -59,7 +61,7 @@ const specs = {
 type Values = FlagValues<typeof specs>;
 
 /** The settings flags, in the order they are checked. */
-const SETTINGS = ['latency', 'redundancy', 'k', 'n', 'rate', 'nack'] as const;
+const SETTINGS = ['latency', 'redundancy', 'k', 'n', 'code', 'rate', 'nack'] as const;
 
 /**
  * The settings flags, each read as the psock URL reads its query key of the same name, except

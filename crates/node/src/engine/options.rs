@@ -6,7 +6,7 @@ use std::time::Duration;
 use napi_derive::napi;
 use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamConfig, StreamTable, MAX_STREAM_ID};
 use proto::seed::SeedReceiverConfig;
-use proto::stream::{AdaptBounds, BandwidthConfig, ReceiverConfig, Redundancy, SenderConfig};
+use proto::stream::{AdaptBounds, BandwidthConfig, CodeKind, ReceiverConfig, Redundancy, SenderConfig};
 
 use super::bridge::Direction;
 use super::peers;
@@ -23,6 +23,10 @@ pub struct EngineOptions {
     pub n: Option<u32>,
     /// Repair symbols per source symbol (v1, instead of `n`), e.g. 0.25.
     pub redundancy: Option<f64>,
+    /// The code of the repair symbols this socket sends (v1): `'rs'` (Reed-Solomon, default),
+    /// `'xor'` (striped XOR parity) or `'lt'` (seed 001's mirrored LT). Whatever it is, the
+    /// socket decodes each peer's blocks with the code their REPAIRs name.
+    pub code: Option<String>,
     /// A block closes this long after its first symbol even if short of k (v1).
     pub block_time_ms: Option<f64>,
     /// How long a block may take to complete at the receiver before its gaps count lost.
@@ -204,6 +208,14 @@ fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, 
     }
 }
 
+/// The repair code: "rs", "xor" or "lt" (the names `CodeKind` reads; its long names too).
+fn code(options: &EngineOptions) -> Result<CodeKind, String> {
+    match options.code.as_deref() {
+        None => Ok(CodeKind::default()),
+        Some(name) => name.parse().map_err(|_| format!("code must be 'rs', 'xor' or 'lt', got {name:?}")),
+    }
+}
+
 fn bounds(options: &EngineOptions) -> Result<AdaptBounds, String> {
     let defaults = AdaptBounds::default();
     let min_ratio = options.min_redundancy.unwrap_or(defaults.min_ratio);
@@ -233,6 +245,7 @@ impl Config {
                 let nack = options.nack.unwrap_or(true);
                 let sender = SenderConfig {
                     redundancy,
+                    code: code(&options)?,
                     // A restarted sender must not reuse the numbers its receiver just saw (they
                     // would be dropped as redundant, and the order would wait out a budget).
                     first_block: random_u32(),
@@ -255,6 +268,9 @@ impl Config {
                 Format::V1 { sender, receiver }
             }
             "seed" => {
+                if code(&options)? != CodeKind::ReedSolomon {
+                    return Err("code must be 'rs' or left out with format 'seed' (seed 000 is Reed-Solomon only)".into());
+                }
                 let n = options.n.ok_or("the seed format needs n (and k)")? as usize;
                 let receiver = SeedReceiverConfig { max_batches: max_blocks, deadline: Some(latency), ..SeedReceiverConfig::default() };
                 Format::Seed { k, n, receiver }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::block::Block;
+use crate::codec::Code;
 use crate::inbox::Verdict;
 use crate::window::Held;
 use crate::wire::v1::{Frame, FrameLayout};
@@ -45,7 +46,7 @@ impl Assembly {
         if block.complete() {
             return Verdict::Redundant;
         }
-        let verdict = match block.declare(k, frame.m, frame.symbol.len()) {
+        let verdict = match block.declare(k, frame.m, frame.symbol.len(), Code::REED_SOLOMON) {
             Verdict::Accepted if frame.index < k => block.add_source(frame.index, frame.symbol),
             Verdict::Accepted => block.add_repair(frame.index, frame.symbol),
             refused => refused,

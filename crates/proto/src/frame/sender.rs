@@ -1,5 +1,6 @@
 //! The frame-mode sender: one message in, its source and repair symbols out, interleaved.
 
+use crate::codec::Code;
 use crate::error::{ConfigError, SendError};
 use crate::event::Transmit;
 use crate::frame::config::FrameSenderConfig;
@@ -92,7 +93,7 @@ impl FrameSender {
             .enumerate()
             .map(|(i, source)| self.outbox.encode_with_symbol(body(i), source, size))
             .collect();
-        datagrams.extend(self.outbox.encode_parity(&sources, size, (k..k + m).map(body)));
+        datagrams.extend(self.outbox.encode_parity(Code::REED_SOLOMON, &sources, size, (k..k + m).map(body)));
         self.stats.blocks += 1;
         self.stats.repairs += m as u64;
         datagrams

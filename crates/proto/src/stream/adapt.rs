@@ -14,6 +14,13 @@
 //!   times the duration, at most k) fails with probability below a target, under a
 //!   Gilbert-Elliott loss model with the estimated p and b; the target is looser when NACK
 //!   backs FEC up.
+//!
+//! The failure model is Reed-Solomon's (a block fails only past m losses) whatever code the
+//! sender uses: XOR and mirrored LT get the repair count Reed-Solomon would need and so fail
+//! more often than the target. Adaptation stays on for them anyway, because its other half,
+//! block durations that leave NACK time within the budget and track the send rate, matters as
+//! much to them; NACK repairs what their weaker recovery leaves. A stream that must rely on FEC
+//! alone should keep Reed-Solomon.
 
 use std::time::Duration;
 

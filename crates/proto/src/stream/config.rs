@@ -19,6 +19,13 @@ pub struct SenderConfig {
     pub connection_id: u32,
     /// Block shape and repair overhead.
     pub redundancy: Redundancy,
+    /// The code of the repair symbols (see `docs/PROTOCOL.md`, REPAIR): Reed-Solomon, the
+    /// default, recovers any m losses of a block; striped XOR and mirrored LT cost less
+    /// arithmetic but recover less (one loss per XOR group; any single loss given an LT pair,
+    /// more by chance), for the same number of repairs. Receivers follow whatever the REPAIRs
+    /// say. Adaptation (`adapt`) sizes repairs with Reed-Solomon's failure model whatever the
+    /// code, so XOR and LT blocks fail more often than its target and lean on NACK.
+    pub code: fec::CodeKind,
     /// A block still short of k sources this long after its first one closes anyway, so a
     /// slow stream's repairs are never held back. Keep it well under the latency budget.
     pub block_time: Duration,
@@ -50,6 +57,7 @@ impl Default for SenderConfig {
         SenderConfig {
             connection_id: 0,
             redundancy: Redundancy::Ratio { k: 10, ratio: 0.25 },
+            code: fec::CodeKind::ReedSolomon,
             block_time: Duration::from_millis(5),
             first_block: 0,
             max_payload: MAX_PAYLOAD,

@@ -2,8 +2,10 @@
 //! once (a systematic code adds no delay when nothing is lost) and groups them into blocks;
 //! when a block closes, at k sources or at its time bound, it emits the block's repair
 //! symbols. Blocks are numbered by their first source, so block id + index is every source's
-//! stream sequence number. The receiver rebuilds missing sources as soon as any k of a
-//! block's k + m symbols are in, and releases payloads in sequence order: at once when
+//! stream sequence number. The repairs are Reed-Solomon unless [`SenderConfig::code`] picks
+//! striped XOR or mirrored LT; the receiver rebuilds missing sources as soon as the symbols in
+//! determine them (any k of a block's k + m with Reed-Solomon), and releases payloads in
+//! sequence order: at once when
 //! nothing before them is missing, otherwise when the gap is filled or given up (its block
 //! expired or was evicted, or the waiting payload reached its deadline). Unordered, it
 //! delivers each payload as it arrives.
@@ -28,6 +30,7 @@ mod sender;
 mod timebase;
 
 pub use adapt::AdaptBounds;
+pub use fec::CodeKind;
 pub use bandwidth::{BandwidthConfig, BandwidthEstimator, Report as BandwidthReport};
 pub use config::{ReceiverConfig, SenderConfig, MAX_PAYLOAD};
 pub use receiver::{Receiver, ReceiverState};

@@ -7,7 +7,10 @@
 //! REPAIR said how many sources its block has). It is not asked for at once: its block's
 //! repairs may rebuild it. Repairs leave the sender when the block closes, before the next
 //! block's first source, so once a REPAIR of the block or any source of a later block has
-//! arrived (plus a little slack for reordering), FEC has had its chance. Until then a
+//! arrived (plus a little slack for reordering), FEC has had its chance. That holds for every
+//! code: the receiver tries recovery on each symbol it accepts, so XOR and mirrored LT, which
+//! rebuild sources one by one from fewer than k symbols, have rebuilt what they can by the time
+//! the block's repairs are in, as Reed-Solomon has once k symbols are. Until then a
 //! missing source waits at most `hold`. Each NACK is repeated after an RTO while the source
 //! is still missing and a retransmission can still make its deadline.
 

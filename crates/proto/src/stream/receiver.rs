@@ -6,6 +6,7 @@ use std::mem::size_of;
 use std::time::Duration;
 
 use crate::block::Block;
+use crate::codec::Code;
 use crate::error::ConfigError;
 use crate::event::Delivery;
 use crate::inbox::{Inbox, Verdict};
@@ -328,10 +329,13 @@ impl Receiver {
         };
         let verdict = match &symbol {
             Symbol::Source { index, unit } => slot.fec.add_source(*index, unit.as_bytes()),
-            Symbol::Repair(repair) => match slot.fec.declare(repair.k, repair.m, repair.symbol.len()) {
-                Verdict::Accepted => slot.fec.add_repair(repair.index, repair.symbol),
-                refused => refused,
-            },
+            Symbol::Repair(repair) => {
+                let code = Code::for_block(repair.code, id);
+                match slot.fec.declare(repair.k, repair.m, repair.symbol.len(), code) {
+                    Verdict::Accepted => slot.fec.add_repair(repair.index, repair.symbol),
+                    refused => refused,
+                }
+            }
         };
         if !self.inbox.tally(verdict) {
             return;

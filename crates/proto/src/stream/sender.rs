@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::codec::Code;
 use crate::error::{ConfigError, SendError};
 use crate::event::Transmit;
 use crate::outbox::Outbox;
@@ -263,13 +264,15 @@ impl Sender {
     /// Emits the open block's repair symbols and starts numbering the next block.
     fn close_block(&mut self) {
         let Some(block) = self.open.take() else { return };
-        let (k, m) = (block.units.len(), self.plan.repairs_for(block.units.len()));
+        let k = block.units.len();
+        let m = repairs_for_code(self.config.code, k, self.plan.repairs_for(k));
         let symbol_len = block.units.iter().map(|u| u.as_bytes().len()).max().unwrap_or(0);
         let units: Vec<&[u8]> = block.units.iter().map(OwnedUnit::as_bytes).collect();
-        let id = self.next_block;
-        let bodies = (k..k + m)
-            .map(|index| Body::Repair(Repair { block: id, index: index as u8, k: k as u8, m: m as u8, symbol: &[] }));
-        for datagram in self.outbox.encode_parity(&units, symbol_len, bodies) {
+        let (id, code) = (self.next_block, self.config.code);
+        let bodies = (k..k + m).map(|index| {
+            Body::Repair(Repair { block: id, index: index as u8, k: k as u8, m: m as u8, code, symbol: &[] })
+        });
+        for datagram in self.outbox.encode_parity(Code::for_block(code, id), &units, symbol_len, bodies) {
             self.outbox.queue(datagram);
         }
         self.stats.repairs += m as u64;
@@ -277,5 +280,15 @@ impl Sender {
         self.stats.short_blocks += u64::from(k < self.plan.k());
         // The next block is numbered by its first source: block id + index numbers every source.
         self.next_block = self.next_block.wrapping_add(k as u32);
+    }
+}
+
+/// Mirrored LT's repairs come in complementary pairs (seed 001): an odd count would leave the
+/// last one without its mirror, covering about half the block, so LT rounds up to even (within
+/// GF(2^8)'s 256 symbols). The other codes take the plan's count as it is.
+fn repairs_for_code(code: fec::CodeKind, k: usize, m: usize) -> usize {
+    match code {
+        fec::CodeKind::MirroredLt if m % 2 == 1 && k + m < fec::MAX_SHARDS => m + 1,
+        _ => m,
     }
 }

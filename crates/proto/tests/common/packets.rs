@@ -1,5 +1,6 @@
 //! Hand-built v1 packets, for tests that need datagrams no honest sender makes.
 
+use fec::CodeKind;
 use proto::wire::unit::OwnedUnit;
 use proto::wire::v1::{Body, Data, Header, Packet, Repair};
 
@@ -14,7 +15,12 @@ pub fn data(connection_id: u32, block: u32, index: u8, payload: &[u8]) -> Vec<u8
     Packet { header: header(connection_id), body: Body::Data(Data { block, index, unit: unit.as_unit() }) }.to_vec()
 }
 
-/// A REPAIR packet with any fields, consistent or not.
+/// A Reed-Solomon REPAIR packet with any fields, consistent or not.
 pub fn repair(connection_id: u32, block: u32, index: u8, k: u8, m: u8, symbol: &[u8]) -> Vec<u8> {
-    Packet { header: header(connection_id), body: Body::Repair(Repair { block, index, k, m, symbol }) }.to_vec()
+    coded_repair(connection_id, block, index, k, m, CodeKind::ReedSolomon, symbol)
+}
+
+/// A REPAIR packet of any code with any fields, consistent or not.
+pub fn coded_repair(connection_id: u32, block: u32, index: u8, k: u8, m: u8, code: CodeKind, symbol: &[u8]) -> Vec<u8> {
+    Packet { header: header(connection_id), body: Body::Repair(Repair { block, index, k, m, code, symbol }) }.to_vec()
 }

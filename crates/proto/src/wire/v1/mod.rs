@@ -16,7 +16,7 @@ mod symbol;
 
 pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, StreamAck, MAX_NACK_RANGES, PROBE_OVERHEAD};
 pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
-pub use symbol::{Data, Repair, DATA_OVERHEAD, REPAIR_OVERHEAD};
+pub use symbol::{Data, Repair, CODE_FLAGS, DATA_OVERHEAD, REPAIR_OVERHEAD};
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
@@ -80,11 +80,24 @@ impl TryFrom<u8> for PacketType {
     }
 }
 
+impl PacketType {
+    /// The header flag bits this type gives a meaning of its own, carried in its body rather
+    /// than in [`Header::flags`]: a REPAIR's code.
+    pub fn body_flags(self) -> u8 {
+        match self {
+            PacketType::Repair => CODE_FLAGS,
+            _ => 0,
+        }
+    }
+}
+
 /// The header fields every packet carries besides its type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Header {
-    /// No flag is defined yet: senders write 0, receivers ignore the byte, so a later minor
-    /// revision can use it without a version bump.
+    /// The flag bits no one has given a meaning yet: senders write 0 and receivers ignore them,
+    /// so a later minor revision can use them without a version bump. Bits a packet type
+    /// claims ([`PacketType::body_flags`]: a REPAIR's code) parse into its body, read 0 here,
+    /// and are ignored here when encoding.
     pub flags: u8,
     /// Chosen by the sender per connection; lets one socket demultiplex many peers and drops
     /// stray traffic cheaply.
@@ -135,6 +148,14 @@ impl Body<'_> {
             Body::StreamAck(_) => PacketType::StreamAck,
         }
     }
+
+    /// The header flag bits this body sets (within its type's [`PacketType::body_flags`]).
+    fn flags(&self) -> u8 {
+        match self {
+            Body::Repair(repair) => repair.flags(),
+            _ => 0,
+        }
+    }
 }
 
 /// A v1 packet, borrowing its variable-length parts from the datagram it was parsed from.
@@ -159,14 +180,15 @@ impl<'a> Packet<'a> {
             return Err(WireError::UnsupportedVersion { got: magic_version & 0x0F });
         }
         let kind = PacketType::try_from(reader.u8("packet type")?)?;
+        let flags = reader.u8("flags")?;
         let header = Header {
-            flags: reader.u8("flags")?,
+            flags: flags & !kind.body_flags(),
             connection_id: reader.u32("connection id")?,
             packet_number: reader.u32("packet number")?,
         };
         let body = match kind {
             PacketType::Data => Body::Data(Data::parse(&mut reader)?),
-            PacketType::Repair => Body::Repair(Repair::parse(&mut reader)?),
+            PacketType::Repair => Body::Repair(Repair::parse(&mut reader, flags)?),
             PacketType::Nack => Body::Nack(Nack::parse(&mut reader)?),
             PacketType::Feedback => Body::Feedback(Feedback::parse(&mut reader)?),
             PacketType::Ping => Body::Ping(Echo::parse(&mut reader)?),
@@ -183,7 +205,8 @@ impl<'a> Packet<'a> {
     /// Appends the datagram to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let h = &self.header;
-        out.extend_from_slice(&[MAGIC_VERSION, self.body.packet_type() as u8, h.flags]);
+        let kind = self.body.packet_type();
+        out.extend_from_slice(&[MAGIC_VERSION, kind as u8, h.flags & !kind.body_flags() | self.body.flags()]);
         out.extend_from_slice(&h.connection_id.to_be_bytes());
         out.extend_from_slice(&h.packet_number.to_be_bytes());
         match &self.body {

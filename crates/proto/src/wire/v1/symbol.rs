@@ -8,6 +8,11 @@
 //! A block's id is the stream sequence number of its first source (the sender counts
 //! sources, wrapping at 2^32), so `block + index` numbers every source in sending order: a
 //! receiver detects gaps exactly and places a rebuilt source without another field.
+//!
+//! Which code made a REPAIR's symbol rides in the low two bits of the header's flags byte
+//! ([`CODE_FLAGS`]): 0 (what every sender wrote before codes were selectable) is Reed-Solomon.
+
+use fec::CodeKind;
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
@@ -21,6 +26,29 @@ pub const REPAIR_OVERHEAD: usize = HEADER_LEN + 7;
 
 /// The largest n of GF(2^8) Reed-Solomon.
 const MAX_SYMBOLS: usize = fec::MAX_SHARDS;
+
+/// The header flag bits a REPAIR claims for its code: 0 Reed-Solomon, 1 striped XOR, 2
+/// mirrored LT; 3 is reserved and refused at parse.
+pub const CODE_FLAGS: u8 = 0b11;
+
+/// A code's value in [`CODE_FLAGS`].
+fn code_bits(code: CodeKind) -> u8 {
+    match code {
+        CodeKind::ReedSolomon => 0,
+        CodeKind::Xor => 1,
+        CodeKind::MirroredLt => 2,
+    }
+}
+
+/// The code a REPAIR's header `flags` name.
+fn code_of(flags: u8) -> Result<CodeKind, WireError> {
+    match flags & CODE_FLAGS {
+        0 => Ok(CodeKind::ReedSolomon),
+        1 => Ok(CodeKind::Xor),
+        2 => Ok(CodeKind::MirroredLt),
+        reserved => Err(WireError::InvalidField { field: "repair code", value: u64::from(reserved) }),
+    }
+}
 
 /// A source symbol: block id u32, index u8, then the unpadded unit
 /// `[len u16][send time u32][payload]`.
@@ -51,7 +79,7 @@ impl<'a> Data<'a> {
 }
 
 /// A repair symbol: block id u32, index u8, k u8, m u8, then the symbol (as long as the
-/// block's longest unit).
+/// block's longest unit); its code travels in the header's flags ([`CODE_FLAGS`]).
 ///
 /// The symbol goes last, so encoding a `Repair` with an empty symbol yields the prefix a
 /// sender can extend and fill in place with parity.
@@ -65,12 +93,17 @@ pub struct Repair<'a> {
     pub k: u8,
     /// Repair symbols in the block, at least 1, with `k + m <= 256`.
     pub m: u8,
+    /// The code that made `symbol` (the same for every REPAIR of a block), written into the
+    /// header's flags rather than the body.
+    pub code: CodeKind,
     /// The parity bytes.
     pub symbol: &'a [u8],
 }
 
 impl<'a> Repair<'a> {
-    pub(crate) fn parse(reader: &mut Reader<'a>) -> Result<Self, WireError> {
+    /// Parses the body of a REPAIR whose header carried `flags`.
+    pub(crate) fn parse(reader: &mut Reader<'a>, flags: u8) -> Result<Self, WireError> {
+        let code = code_of(flags)?;
         let block = reader.u32("block id")?;
         let index = reader.u8("symbol index")?;
         let k = reader.u8("k")?;
@@ -87,7 +120,12 @@ impl<'a> Repair<'a> {
         if symbol.len() < UNIT_PREFIX {
             return Err(WireError::InvalidField { field: "repair symbol length", value: symbol.len() as u64 });
         }
-        Ok(Repair { block, index, k, m, symbol })
+        Ok(Repair { block, index, k, m, code, symbol })
+    }
+
+    /// The header flag bits this REPAIR sets.
+    pub(crate) fn flags(&self) -> u8 {
+        code_bits(self.code)
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
