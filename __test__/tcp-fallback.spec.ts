@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -237,19 +238,22 @@ interface RunResult {
 }
 
 const PORT = 41_234;
-// Retried, and checked: a rule that silently failed to load (seen once on a loaded machine)
-// would leave UDP open and turn the blackhole run into a confusing pass-or-fail on timing.
+// nftables' own binary by its path: under `npm test`, node_modules/.bin comes first on PATH and
+// holds an unrelated `nft` (@vercel/nft, a file tracer) that takes the same arguments and fails.
+const NFT = ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'].find((path) => existsSync(path)) ?? 'nft';
+// Retried, and checked: a rule that failed to load would leave UDP open and turn the blackhole
+// run into a confusing failure about transports.
 const NFT_DROP_UDP = `ok=; for i in 1 2 3 4 5; do
-  nft add table inet t && nft add chain inet t c "{ type filter hook input priority 0; }" && nft add rule inet t c udp dport ${PORT} drop \
-    && nft list ruleset | grep -q "udp dport ${PORT} drop" && ok=1 && break
-  nft delete table inet t 2>/dev/null; sleep 0.2
+  ${NFT} add table inet t && ${NFT} add chain inet t c "{ type filter hook input priority 0; }" \\
+    && ${NFT} add rule inet t c udp dport ${PORT} drop && ${NFT} list ruleset | grep -q "udp dport ${PORT} drop" && ok=1 && break
+  ${NFT} delete table inet t 2>/dev/null; sleep 0.2
 done
 [ -n "$ok" ] || { echo "nftables: could not load the rule dropping UDP to ${PORT}" >&2; exit 97; };`;
 
 /** Why the namespace runs cannot happen here, or undefined when they can. */
 function namespaceUnavailable(): string | undefined {
   if (spawnSync('unshare', ['-rn', 'true']).status !== 0) return '`unshare -rn` is not available (no unprivileged user namespaces?)';
-  const nft = spawnSync('unshare', ['-rn', 'sh', '-c', 'nft add table inet t']);
+  const nft = spawnSync('unshare', ['-rn', 'sh', '-c', `${NFT} add table inet t`]);
   if (nft.status !== 0) return `nft cannot add a table in a namespace (${nft.error?.message ?? nft.stderr.toString().trim()}); install nftables`;
   return undefined;
 }
