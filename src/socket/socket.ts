@@ -88,6 +88,8 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
   readonly #queues = new Set<MessageQueue>();
   readonly #local: LocalCounters = { sendCalls: 0, iteratorDropped: 0 };
   readonly #tcp = zeroTcpCounters();
+  /** Engine destination ids whose UDP path the TCP fallback has settled on for good. */
+  readonly #udpSettled = new Set<number>();
   #state: State = 'unbound';
   #native: Native | undefined;
   #bound: PeerAddress | undefined;
@@ -282,7 +284,8 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
 
   #bindFailed(err: SocketError): void {
     if (this.#state !== 'binding') return;
-    // A failed bind leaves the engine unusable; a later bind starts a fresh one.
+    // A failed bind leaves the engine unusable; a later bind starts a fresh one, with its own ids.
+    this.#udpSettled.clear();
     this.#native?.routes?.close();
     this.#native?.engine.close();
     this.#native = undefined;
@@ -309,7 +312,11 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
       this.#sendFailed(err as SocketError, cb);
       return;
     }
-    native.routes?.sentOverUdp(msg, bytes, host, port);
+    // Once a destination is settled on UDP its messages skip the routes (a set lookup by the
+    // engine's numeric id, rather than two by address and port on every message).
+    if (native.routes !== undefined && !this.#udpSettled.has(peer) && native.routes.sentOverUdp(msg, bytes, host, port)) {
+      this.#udpSettled.add(peer);
+    }
     this.#batch.push(msg, bytes, peer, stream, cb);
     this.#scheduleFlush();
   }

@@ -106,11 +106,15 @@ export class PeerRoutes {
    * Notes a message that went over UDP: the first to a destination opens its trial, and while
    * the trial is open a copy is kept. Called only for destinations the engine accepted, so
    * what is tracked here is bounded by its destination table.
+   * @returns true once the destination is settled on UDP for good: the caller need not report
+   *   its messages any more (the decision is never revisited)
    */
-  sentOverUdp(message: Uint8Array | string, bytes: number, host: string, port: number): void {
-    if (this.#closed || this.#udp.get(host, port)) return;
+  sentOverUdp(message: Uint8Array | string, bytes: number, host: string, port: number): boolean {
+    if (this.#closed) return false;
+    if (this.#udp.get(host, port)) return true;
     const trial = this.#trials.get(host, port) ?? this.#connecting.get(host, port) ?? this.#startTrial(host, port);
     trial.replay.keep(message, bytes);
+    return false;
   }
 
   /**

@@ -75,9 +75,14 @@ impl Peer {
     /// made a source symbol at once.
     pub fn send(&mut self, stream: u8, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
         let result = match &mut self.link {
-            Link::V1 { sender, .. } => match self.streams.frame(stream, payload, sender.max_payload(), now) {
-                Ok((config, framed)) => {
-                    self.submit(&config, framed, now);
+            Link::V1 { sender, .. } => match self.streams.header(stream, payload, sender.max_payload(), now) {
+                // Unpaced, header and payload are copied once, straight into the source symbol.
+                Ok((_, header)) if !self.paced => {
+                    sender.send_parts(&[header.as_slice(), payload], now).expect("checked against max_payload");
+                    Ok(())
+                }
+                Ok((config, header)) => {
+                    self.submit(&config, header.frame(payload), now);
                     Ok(())
                 }
                 Err(e) => Err(e),

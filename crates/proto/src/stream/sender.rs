@@ -116,12 +116,19 @@ impl Sender {
     /// Queues `payload` as the next source symbol and its DATA packet at once. Closes an
     /// overdue block first, and the current one if this fills it.
     pub fn send(&mut self, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
-        let too_large = SendError::TooLarge { got: payload.len(), max: self.config.max_payload };
-        if payload.len() > self.config.max_payload {
+        self.send_parts(&[payload], now)
+    }
+
+    /// As [`Self::send`], with the payload in pieces that are joined as they are copied into
+    /// the source symbol (the endpoint's stream header, then the application's bytes).
+    pub fn send_parts(&mut self, parts: &[&[u8]], now: Timestamp) -> Result<(), SendError> {
+        let got: usize = parts.iter().map(|part| part.len()).sum();
+        let too_large = SendError::TooLarge { got, max: self.config.max_payload };
+        if got > self.config.max_payload {
             return Err(too_large);
         }
         // The send time travels truncated to 32 bits; the receiver unwraps it.
-        let unit = OwnedUnit::frame(payload, now.as_micros() as u32).ok_or(too_large)?;
+        let unit = OwnedUnit::frame_parts(parts, now.as_micros() as u32).ok_or(too_large)?;
         self.handle_timeout(now);
         let block = self.open.get_or_insert_with(|| OpenBlock { opened_at: now, units: Vec::new() });
         let index = block.units.len();

@@ -78,11 +78,20 @@ impl OwnedUnit {
     /// Frames `payload` sent at `sent_at` (microseconds, truncated); `None` if it is longer
     /// than [`MAX_UNIT_PAYLOAD`].
     pub fn frame(payload: &[u8], sent_at: u32) -> Option<Self> {
-        let len = u16::try_from(payload.len()).ok()?;
-        let mut unit = Vec::with_capacity(UNIT_PREFIX + payload.len());
+        Self::frame_parts(&[payload], sent_at)
+    }
+
+    /// As [`Self::frame`], with the payload given in pieces (e.g. a stream header and the
+    /// application's bytes), so it is copied once, straight into the unit.
+    pub fn frame_parts(parts: &[&[u8]], sent_at: u32) -> Option<Self> {
+        let total: usize = parts.iter().map(|part| part.len()).sum();
+        let len = u16::try_from(total).ok()?;
+        let mut unit = Vec::with_capacity(UNIT_PREFIX + total);
         unit.extend_from_slice(&len.to_be_bytes());
         unit.extend_from_slice(&sent_at.to_be_bytes());
-        unit.extend_from_slice(payload);
+        for part in parts {
+            unit.extend_from_slice(part);
+        }
         Some(OwnedUnit(unit))
     }
 

@@ -118,17 +118,39 @@ impl StreamTable {
     }
 }
 
+/// The stream header written in front of a payload: 1 byte, or 5 on a reliable stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OutgoingHeader {
+    bytes: [u8; 5],
+    len: usize,
+}
+
+impl OutgoingHeader {
+    /// The header for `stream` (and message `number`, if reliable).
+    pub fn new(stream: &StreamConfig, number: u32) -> Self {
+        let mut bytes = [0u8; 5];
+        if stream.reliable {
+            bytes[0] = RELIABLE_BIT | stream.id;
+            bytes[1..].copy_from_slice(&number.to_be_bytes());
+        } else {
+            bytes[0] = stream.id;
+        }
+        OutgoingHeader { bytes, len: stream.header_len() }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// The header and `payload` in one buffer, for a message that has to wait in a queue.
+    pub fn frame(&self, payload: &[u8]) -> Vec<u8> {
+        [self.as_slice(), payload].concat()
+    }
+}
+
 /// Writes the stream header for `stream` (and `number`, if reliable) then `payload`.
 pub(crate) fn frame(stream: &StreamConfig, number: u32, payload: &[u8]) -> Vec<u8> {
-    let mut framed = Vec::with_capacity(stream.header_len() + payload.len());
-    if stream.reliable {
-        framed.push(RELIABLE_BIT | stream.id);
-        framed.extend_from_slice(&number.to_be_bytes());
-    } else {
-        framed.push(stream.id);
-    }
-    framed.extend_from_slice(payload);
-    framed
+    OutgoingHeader::new(stream, number).frame(payload)
 }
 
 /// A received payload's stream header.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::queue::SendQueues;
 use super::reliable::{Arrival, ReliableReceiver, ReliableSender};
-use super::{frame, parse, StreamConfig, StreamStats, StreamTable};
+use super::{frame, parse, OutgoingHeader, StreamConfig, StreamStats, StreamTable};
 use crate::error::SendError;
 use crate::event::Delivery;
 use crate::time::Timestamp;
@@ -42,9 +42,9 @@ impl PeerStreams {
         }
     }
 
-    /// Frames `payload` for `stream` (numbering and keeping it, if reliable). `max_payload` is
-    /// what the connection carries, stream header included.
-    pub fn frame(&mut self, stream: u8, payload: &[u8], max_payload: usize, now: Timestamp) -> Result<(StreamConfig, Vec<u8>), SendError> {
+    /// The header for `payload` on `stream` (numbering and keeping it, if reliable).
+    /// `max_payload` is what the connection carries, stream header included.
+    pub fn header(&mut self, stream: u8, payload: &[u8], max_payload: usize, now: Timestamp) -> Result<(StreamConfig, OutgoingHeader), SendError> {
         let (position, config) = self.lookup(stream)?;
         let max = max_payload - config.header_len();
         if payload.len() > max {
@@ -61,7 +61,7 @@ impl PeerStreams {
             }
         };
         self.stats[position].sent += 1;
-        Ok((config, frame(&config, number, payload)))
+        Ok((config, OutgoingHeader::new(&config, number)))
     }
 
     fn lookup(&self, stream: u8) -> Result<(usize, StreamConfig), SendError> {
