@@ -24,11 +24,14 @@ fn endpoint(pace_bits_per_second: u64, streams: StreamTable, redundancy: f64) ->
 }
 
 fn endpoint_with(pace_bits_per_second: u64, streams: StreamTable, redundancy: f64, nack: bool) -> Endpoint {
+    let sender = SenderConfig { redundancy: Redundancy::Ratio { k: 16, ratio: redundancy }, nack, ..SenderConfig::default() };
+    build(pace_bits_per_second, streams, sender)
+}
+
+/// A v1 endpoint sending as `sender` says, its receiver NACKing when the sender answers NACKs.
+fn build(pace_bits_per_second: u64, streams: StreamTable, sender: SenderConfig) -> Endpoint {
     Endpoint::new(EndpointConfig {
-        format: Format::V1 {
-            sender: SenderConfig { redundancy: Redundancy::Ratio { k: 16, ratio: redundancy }, nack, ..SenderConfig::default() },
-            receiver: ReceiverConfig { nack, ..ReceiverConfig::default() },
-        },
+        format: Format::V1 { sender, receiver: ReceiverConfig { nack: sender.nack, ..ReceiverConfig::default() } },
         max_peers: 4,
         pace_bits_per_second,
         path: PathConfig::disabled(),
@@ -149,21 +152,12 @@ fn payloads_for_streams_not_configured_here_are_counted_and_dropped() {
 }
 
 fn estimating(streams: StreamTable) -> Endpoint {
-    Endpoint::new(EndpointConfig {
-        format: Format::V1 {
-            sender: SenderConfig {
-                redundancy: Redundancy::Ratio { k: 16, ratio: 0.1 },
-                bandwidth: Some(BandwidthConfig::default()),
-                ..SenderConfig::default()
-            },
-            receiver: ReceiverConfig::default(),
-        },
-        max_peers: 4,
-        pace_bits_per_second: 0,
-        path: PathConfig::disabled(),
-        streams,
-    })
-    .unwrap()
+    let sender = SenderConfig {
+        redundancy: Redundancy::Ratio { k: 16, ratio: 0.1 },
+        bandwidth: Some(BandwidthConfig::default()),
+        ..SenderConfig::default()
+    };
+    build(0, streams, sender)
 }
 
 #[test]

@@ -259,8 +259,15 @@ impl Endpoint {
     }
 
     /// Counters of every configured stream, with its id, in table order.
+    /// One pass over the peers for all streams: the I/O layer publishes these on every loop.
     pub fn streams_stats(&self) -> Vec<(u8, StreamStats)> {
-        self.streams.iter().filter_map(|stream| Some((stream.id, self.stream_stats(stream.id)?))).collect()
+        let mut totals = self.departed_streams.clone();
+        for (_, peer) in self.peers.iter() {
+            for (total, stream) in totals.iter_mut().zip(peer.stream_stats()) {
+                *total += stream;
+            }
+        }
+        self.streams.iter().map(|stream| stream.id).zip(totals).collect()
     }
 
     /// Counters of one stream over every peer, present and departed.

@@ -154,7 +154,7 @@ impl Peer {
 
     /// The queues' next message: its priority and size, for the endpoint's choice and pacer.
     pub fn queued_next(&self) -> Option<(u8, usize)> {
-        self.streams.queues.next_priority().zip(self.streams.queues.next_len())
+        self.streams.queues.peek()
     }
 
     /// How long an unacknowledged reliable message waits before it is resent.
@@ -274,7 +274,7 @@ impl Peer {
             self.keep_alive_at(),
             self.mtu.as_ref().and_then(MtuProber::poll_timeout),
             self.idle_at(),
-            self.streams.poll_timeout(self.rto()),
+            self.resend_at(),
         ];
         streams.into_iter().chain(path.into_iter().flatten()).min()
     }
@@ -297,10 +297,19 @@ impl Peer {
             mtu.handle_timeout(now);
         }
         self.send_probe(now);
-        let rto = self.rto();
-        for (config, framed) in self.streams.resends(now, rto) {
-            self.submit(&config, framed, now);
+        if self.resend_at().is_some_and(|at| at <= now) {
+            let rto = self.rto();
+            for (config, framed) in self.streams.resends(now, rto) {
+                self.submit(&config, framed, now);
+            }
         }
+    }
+
+    /// When the oldest unacknowledged reliable message is due for a resend. The RTO (which
+    /// reads the path's state) is worked out only when some message waits, since this runs for
+    /// every peer on every pass of the I/O loop.
+    fn resend_at(&self) -> Option<Timestamp> {
+        self.streams.awaiting_ack().then(|| self.streams.poll_timeout(self.rto())).flatten()
     }
 
     pub fn flush(&mut self) {

@@ -126,6 +126,11 @@ impl PeerStreams {
         framed
     }
 
+    /// Whether any reliable message waits for its acknowledgement.
+    pub fn awaiting_ack(&self) -> bool {
+        self.outgoing.iter().flatten().any(ReliableSender::waiting)
+    }
+
     pub fn poll_timeout(&self, rto: Duration) -> Option<Timestamp> {
         self.outgoing.iter().flatten().filter_map(|sender| sender.poll_timeout(rto)).min()
     }

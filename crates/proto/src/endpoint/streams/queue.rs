@@ -75,16 +75,11 @@ impl SendQueues {
             .map(|(_, i)| i)
     }
 
-    /// The size of what [`Self::pop`] would give next (ignoring expiry: an estimate for the
-    /// pacer's timer).
-    pub fn next_len(&self) -> Option<usize> {
+    /// The priority and size of what [`Self::pop`] would give next (ignoring expiry: an
+    /// estimate for choosing among peers and for the pacer's timer).
+    pub fn peek(&self) -> Option<(u8, usize)> {
         let lane = &self.lanes[self.next_lane()?];
-        lane.messages.front().map(|(_, framed)| framed.len())
-    }
-
-    /// The priority of the next message, for choosing among peers.
-    pub fn next_priority(&self) -> Option<u8> {
-        Some(self.lanes[self.next_lane()?].stream.priority)
+        lane.messages.front().map(|(_, framed)| (lane.stream.priority, framed.len()))
     }
 }
 
@@ -109,7 +104,7 @@ mod tests {
         assert_eq!(queues.pop(later, |s| expired.push(s)).map(|(s, _)| s), Some(1), "reliable never expires");
         assert_eq!(queues.pop(later, |s| expired.push(s)), None);
         assert_eq!(expired, [2, 3]);
-        assert_eq!(queues.next_len(), None);
+        assert_eq!(queues.peek(), None);
     }
 
     #[test]

@@ -45,6 +45,11 @@ impl ReliableSender {
         self.bytes
     }
 
+    /// Whether any message waits for acknowledgement (an empty one counts too).
+    pub fn waiting(&self) -> bool {
+        !self.unacked.is_empty()
+    }
+
     /// Whether `len` more bytes fit.
     pub fn has_room(&self, len: usize) -> bool {
         self.bytes + len <= self.max_bytes || self.unacked.is_empty()
