@@ -35,6 +35,9 @@
 use std::time::Duration;
 
 use crate::time::Timestamp;
+use filters::{LossAverage, MinFilter, RecentRtt};
+
+mod filters;
 
 /// Bounds and starting point of the estimate, in bits per second on the wire (every datagram
 /// of the connection, repairs and retransmissions included).
@@ -123,16 +126,11 @@ pub struct BandwidthEstimator {
     baseline_loss: LossAverage,
 }
 
-/// Base RTT window, in one-second slots.
-const BASE_RTT_SLOTS: usize = 10;
-const BASE_RTT_SLOT_MICROS: u64 = 1_000_000;
 /// Queueing delay above max(this, base RTT x `QUEUE_FRACTION`, the RTT's jitter x
 /// `JITTER_MULTIPLE`) is a queue building.
 const MIN_QUEUE_THRESHOLD: Duration = Duration::from_millis(10);
 const QUEUE_FRACTION: f64 = 0.25;
 const JITTER_MULTIPLE: f64 = 3.0;
-/// The largest difference between consecutive RTTs the jitter estimate takes in.
-const MAX_JITTER_SAMPLE: Duration = Duration::from_millis(200);
 /// A decrease goes to this fraction of the delivered rate...
 const DECREASE: f64 = 0.85;
 /// ...or lower, to empty the queue in about this long, but never below `DEEPEST_CUT` of it.
@@ -449,38 +447,6 @@ impl BandwidthEstimator {
     }
 }
 
-/// The last RTT samples: their floor, which way it last moved, and their jitter.
-#[derive(Clone, Copy, Debug, Default)]
-struct RecentRtt {
-    last: Option<Duration>,
-    /// The lesser of the last two samples.
-    floor: Option<Duration>,
-    /// Whether the floor's last change was downwards: the receiver's smoothed RTT changes once
-    /// per ping, so two reports in a row often carry the same value.
-    falling: bool,
-    /// Mean absolute difference between consecutive samples, in seconds (RFC 3550's
-    /// interarrival jitter estimator, gain 1/16).
-    jitter: f64,
-}
-
-impl RecentRtt {
-    /// Adds a sample and returns the floor.
-    fn insert(&mut self, rtt: Duration) -> Duration {
-        let floor = self.last.map_or(rtt, |last| last.min(rtt));
-        if let Some(last) = self.last {
-            // Bounded, so that one absurd sample cannot blind the threshold for long.
-            let difference = last.abs_diff(rtt).min(MAX_JITTER_SAMPLE).as_secs_f64();
-            self.jitter += (difference - self.jitter) / 16.0;
-        }
-        if self.floor.is_some_and(|before| before != floor) {
-            self.falling = self.floor.is_some_and(|before| floor < before);
-        }
-        self.last = Some(rtt);
-        self.floor = Some(floor);
-        floor
-    }
-}
-
 /// What one report shows: the RTT, the queueing delay above the base and the threshold it is
 /// held against, and whether loss has risen above its baseline.
 #[derive(Clone, Copy, Debug)]
@@ -516,69 +482,6 @@ struct Window {
     missing: u64,
     bytes_sent: u64,
     packets_sent: u64,
-}
-
-/// The least RTT per one-second slot over the last `BASE_RTT_SLOTS` seconds: a windowed
-/// minimum in constant space, so a route change that lengthens the path is learnt within
-/// 10 s, and the queue our own probing builds never is (every decrease drains it).
-#[derive(Clone, Copy, Debug, Default)]
-struct MinFilter {
-    slots: [Option<(u64, Duration)>; BASE_RTT_SLOTS],
-}
-
-impl MinFilter {
-    fn insert(&mut self, now: Timestamp, rtt: Duration) {
-        let slot = now.as_micros() / BASE_RTT_SLOT_MICROS;
-        let entry = &mut self.slots[(slot % BASE_RTT_SLOTS as u64) as usize];
-        match entry {
-            Some((at, least)) if *at == slot => *least = (*least).min(rtt),
-            _ => *entry = Some((slot, rtt)),
-        }
-    }
-
-    fn min(&self, now: Timestamp) -> Option<Duration> {
-        let slot = now.as_micros() / BASE_RTT_SLOT_MICROS;
-        self.slots
-            .iter()
-            .flatten()
-            .filter(|(at, _)| *at <= slot && slot - *at < BASE_RTT_SLOTS as u64)
-            .map(|&(_, rtt)| rtt)
-            .min()
-    }
-}
-
-/// A loss ratio over exponentially decayed packet counts, the half-life in packets rather
-/// than reports so the average means the same however packets fall into reports, and in
-/// seconds too, so that it forgets at low rates as well.
-#[derive(Clone, Copy, Debug)]
-struct LossAverage {
-    half_life: f64,
-    half_life_seconds: f64,
-    received: f64,
-    missing: f64,
-}
-
-impl LossAverage {
-    fn new(half_life: f64, half_life_seconds: f64) -> Self {
-        LossAverage { half_life, half_life_seconds, received: 0.0, missing: 0.0 }
-    }
-
-    /// Adds a report's counts, `seconds` after the previous one.
-    fn add(&mut self, received: f64, missing: f64, seconds: f64) {
-        let decay = 0.5f64.powf((received + missing) / self.half_life + seconds / self.half_life_seconds);
-        self.received = self.received * decay + received;
-        self.missing = self.missing * decay + missing;
-    }
-
-    /// In 0..=1; 0 before any packet.
-    fn ratio(&self) -> f64 {
-        let total = self.received + self.missing;
-        if total > 0.0 {
-            self.missing / total
-        } else {
-            0.0
-        }
-    }
 }
 
 #[cfg(test)]
