@@ -6,19 +6,12 @@ import { createSocket, parseEndpointUrl, type PerfectSocket, type RepairCode } f
 import { UsageError } from '../src/cli/args.js';
 import { cli } from './helpers/cli.js';
 import { bound } from './helpers/sockets.js';
+import { until } from './helpers/wait.js';
 
 const HOST = '127.0.0.1';
 /** The REPAIR packet type and, in its header's flags, the value docs/PROTOCOL.md gives each code. */
 const REPAIR = 0x02;
 const WIRE_VALUE: Record<RepairCode, number> = { rs: 0, xor: 1, lt: 2 };
-
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for condition');
-    await sleep(5);
-  }
-}
 
 /** Sends `count` numbered messages to `port`, 100 every 10 ms so the JavaScript proxy keeps up. */
 async function sendNumbered(tx: PerfectSocket, port: number, count: number): Promise<void> {

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Link } from '../src/proxy/link.js';
 import { LossyProxy, type ProxyOptions } from '../src/proxy/proxy.js';
+import { until } from './helpers/wait.js';
 
 const HOST = '127.0.0.1';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -64,14 +65,6 @@ async function sendSeq(from: Socket, port: number, count: number, opts: { size?:
     b.writeDoubleBE(performance.now(), 4);
     from.send(b, port, HOST);
     if ((i + 1) % perTick === 0) await sleep(1);
-  }
-}
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error('timed out waiting for condition');
-    await sleep(5);
   }
 }
 

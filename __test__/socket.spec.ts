@@ -1,19 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { createSocket as createDgram } from 'node:dgram';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createSocket, PerfectSocket, type RemoteInfo, type SocketOptions } from '../src/index.js';
 import { bound } from './helpers/sockets.js';
+import { until } from './helpers/wait.js';
 
 const HOST = '127.0.0.1';
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for condition');
-    await sleep(5);
-  }
-}
 
 interface Received {
   msg: Buffer;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createSocket, type PerfectSocket, type RemoteInfo, type SocketOptions, type StreamDeclaration } from '../src/index.js';
 import { cli } from './helpers/cli.js';
 import { bound } from './helpers/sockets.js';
+import { until } from './helpers/wait.js';
 
 // Logical streams, the bandwidth estimate and peer timeouts through real sockets on loopback.
 
@@ -49,10 +50,6 @@ async function offer(tx: PerfectSocket, port: number, seconds: number, videoBps:
     await sleep(10);
   }
   return sent;
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !condition() && Date.now() < end; ) await sleep(20);
 }
 
 function counts(got: Got[], stream: number): number[] {
