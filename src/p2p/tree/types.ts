@@ -35,7 +35,13 @@ export interface StripeParent {
 /** The coordinator's answer to a join: one round trip places the peer in every stripe tree. */
 export interface Placement {
   homeStripe: number;
+  /** One entry per stripe that got a parent; a stripe missing here is orphaned until rebalance. */
   parents: StripeParent[];
+  /**
+   * Other peers this join moved (push-down: a displaced peer now takes the stripe from the new
+   * peer); the coordinator sends these like any other move. Absent when nobody moved.
+   */
+  moves?: Move[];
 }
 
 /** A change the coordinator asks for: `child` should take `stripe` from `to` instead of `from`. */
@@ -73,6 +79,12 @@ export interface PlacementTree {
   parentLost(child: PeerId, stripe: number, parent: PeerId): StripeParent | null;
   /** Records that a child now takes `stripe` from `parent` (after it switched to a backup). */
   attach(child: PeerId, stripe: number, parent: PeerId): void;
+  /**
+   * The coordinator heard from `id` (a report, a keep-alive). A peer a child reported silent
+   * (`parentLost`) is presumed dead and gets no new children; hearing from it clears that.
+   * Optional: an implementation without that presumption need not have it.
+   */
+  heard?(id: PeerId): void;
   /** At most `maxMoves` moves bringing depth back toward the minimum and borrowed slots home. */
   rebalance(maxMoves: number): Move[];
   /** The parent of `id` in `stripe`, or null. */
