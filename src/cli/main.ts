@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
   recv: () => import('./commands/recv.js'),
   relay: () => import('./commands/relay.js'),
   demo: () => import('./commands/demo.js'),
+  coordinator: () => import('./commands/coordinator.js'),
+  peer: () => import('./commands/peer.js'),
 };
 
 const names = Object.keys(commands);
