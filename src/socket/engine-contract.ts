@@ -35,6 +35,11 @@ export interface EngineOptions {
   maxMtu?: number;
   streams?: Array<{ id: number; reliable?: boolean; priority?: number; maxDelayMs?: number }>;
   adaptiveRate?: boolean;
+  encrypt?: 'control' | 'all';
+  passphrase?: string;
+  privateKey?: string;
+  peerPublicKey?: string;
+  handshakesPerSecond?: number;
 }
 
 /** An address the engine reports (bound socket or new sender). */

@@ -87,6 +87,22 @@ export interface SocketStats {
   paceRateBps: number;
   /** Delivered payloads dropped for naming a stream this socket does not have. */
   streamMalformed: number;
+  /** Handshakes completed (with a passphrase or keys), as either end. */
+  handshakes: number;
+  /**
+   * Datagrams dropped because they did not authenticate: a handshake made with another key, a
+   * packet whose tag is wrong (another key, or altered bytes), one from an address with no
+   * session, or one in the clear. None is ever delivered.
+   */
+  authFailed: number;
+  /** Authentic packets dropped as already seen (a replay) or older than the replay window. */
+  replayed: number;
+  /** Handshakes refused by the `handshakesPerSecond` limit. */
+  handshakesLimited: number;
+  /** Handshake answers withheld because the address, not yet proven, had not sent a third of them (anti-amplification). */
+  amplificationLimited: number;
+  /** Messages dropped while this socket's handshake with their peer was pending (more than 1 MiB waited). */
+  handshakeHeldDrops: number;
   /** Per-stream counters, one entry per stream (stream 0 first). */
   streams: StreamCounters[];
   /** Batches handed to the engine: one per event-loop turn that had sends, not one per message. */
@@ -215,6 +231,12 @@ const ZERO: EngineCounters = {
   pathMtu: 0,
   paceRateBps: 0,
   streamMalformed: 0,
+  handshakes: 0,
+  authFailed: 0,
+  replayed: 0,
+  handshakesLimited: 0,
+  amplificationLimited: 0,
+  handshakeHeldDrops: 0,
   streams: [],
 };
 

@@ -92,6 +92,7 @@ fn main() {
         pace_bits_per_second: 0,
         path: PathConfig::default(),
         streams,
+        security: None,
     };
     let mut endpoint = Endpoint::new(config).expect("valid");
     let peer = SocketAddr::from(([10, 0, 0, 1], 5000));

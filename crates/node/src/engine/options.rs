@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamConfig, StreamTable, MAX_STREAM_ID};
+use proto::secure::{passphrase_key, EncryptMode, SecurityConfig};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{AdaptBounds, BandwidthConfig, CodeKind, ReceiverConfig, Redundancy, SenderConfig};
 
@@ -76,6 +77,17 @@ pub struct EngineOptions {
     /// Estimate the path's bandwidth from receiver reports, pace to it (within `rateBps`) and
     /// report changes (v1; default false).
     pub adaptive_rate: Option<bool>,
+    /// What to encrypt (v1): `'none'` (default without keys), `'control'` (control packets
+    /// encrypted, media authenticated in the clear) or `'all'` (default with a key).
+    pub encrypt: Option<String>,
+    /// A secret both ends share, 10 to 79 characters (SRT's bounds).
+    pub passphrase: Option<String>,
+    /// This end's X25519 private key, 64 hex digits, for peers that pin its public key.
+    pub private_key: Option<String>,
+    /// The public key (64 hex digits) the peers this socket contacts must hold.
+    pub peer_public_key: Option<String>,
+    /// Handshakes answered per second at most (default 2000).
+    pub handshakes_per_second: Option<u32>,
 }
 
 /// One logical stream (see `proto::endpoint::StreamConfig`).
@@ -209,6 +221,43 @@ fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, 
 }
 
 /// The repair code: "rs", "xor" or "lt" (the names `CodeKind` reads; its long names too).
+fn security(options: &EngineOptions) -> Result<Option<SecurityConfig>, String> {
+    let keyed = options.passphrase.is_some() || options.private_key.is_some() || options.peer_public_key.is_some();
+    let mode = match (options.encrypt.as_deref(), keyed) {
+        (None, false) | (Some("none"), false) => return Ok(None),
+        (Some("none"), true) => return Err("encrypt is 'none' but a passphrase or key is given: drop one or the other".into()),
+        (Some("control"), true) => EncryptMode::Control,
+        (Some("all") | None, true) => EncryptMode::All,
+        (Some("control" | "all"), false) => return Err("encrypt needs a passphrase, privateKey or peerPublicKey".into()),
+        (Some(other), _) => return Err(format!("encrypt must be 'none', 'control' or 'all', got {other:?}")),
+    };
+    let psk = options.passphrase.as_deref().map(passphrase_key).transpose().map_err(|e| e.to_string())?;
+    let mut config = SecurityConfig {
+        psk,
+        private_key: options.private_key.as_deref().map(|hex| key("privateKey", hex)).transpose()?,
+        peer_public_key: options.peer_public_key.as_deref().map(|hex| key("peerPublicKey", hex)).transpose()?,
+        ..SecurityConfig::new(mode)
+    };
+    if let Some(rate) = options.handshakes_per_second {
+        config.handshakes_per_second = rate;
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(Some(config))
+}
+
+/// A 32-byte key written as 64 hex digits.
+fn key(name: &str, hex: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("{name} must be 64 hex digits (an X25519 key), got {} characters", hex.len());
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(key)
+}
+
 fn code(options: &EngineOptions) -> Result<CodeKind, String> {
     match options.code.as_deref() {
         None => Ok(CodeKind::default()),
@@ -287,6 +336,7 @@ impl Config {
             pace_bits_per_second: rate as u64,
             path: path(&options)?,
             streams: streams(&options)?,
+            security: security(&options)?,
         };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config {

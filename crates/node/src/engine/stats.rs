@@ -102,6 +102,16 @@ pub struct EngineStats {
     pub stream_malformed: f64,
     /// Per-stream counters, one entry per configured stream.
     pub streams: Vec<EngineStreamStats>,
+    /// Encryption (with `encrypt` other than 'none'): handshakes completed; datagrams that did
+    /// not authenticate (wrong key, altered bytes, no session, sent in the clear); authentic
+    /// packets refused as replays; HELLOs refused by the handshake rate limit; WELCOMEs withheld
+    /// by the anti-amplification limit; datagrams dropped while a handshake was pending.
+    pub handshakes: f64,
+    pub auth_failed: f64,
+    pub replayed: f64,
+    pub handshakes_limited: f64,
+    pub amplification_limited: f64,
+    pub handshake_held_drops: f64,
 }
 
 /// One stream's counters.
@@ -196,6 +206,12 @@ impl SharedStats {
             path_mtu: path.mtu as f64,
             pace_rate_bps: endpoint.pace_rate as f64,
             stream_malformed: endpoint.stream_malformed as f64,
+            handshakes: endpoint.security.handshakes as f64,
+            auth_failed: endpoint.security.auth_failed as f64,
+            replayed: endpoint.security.replayed as f64,
+            handshakes_limited: endpoint.security.handshakes_limited as f64,
+            amplification_limited: endpoint.security.amplification_limited as f64,
+            handshake_held_drops: endpoint.security.held_dropped as f64,
             streams: streams
                 .iter()
                 .map(|(id, s)| EngineStreamStats {
