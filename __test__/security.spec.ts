@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSocket, generateKeyPair, type PerfectSocket } from '../src/index.js';
 import { bound } from './helpers/sockets.js';
+import { cli } from './helpers/cli.js';
 import { tap } from './helpers/tap.js';
 import { until } from './helpers/wait.js';
 
@@ -172,4 +173,17 @@ test('bad security options throw naming the option', (t) => {
   t.throws(create({ peerPublicKey: 'abc' }), { instanceOf: TypeError, message: /peerPublicKey/ });
   t.throws(create({ passphrase: SECRET, tcpFallback: true }), { instanceOf: TypeError, message: /tcpFallback/ });
   t.throws(create({ passphrase: SECRET, compat: 'seed', k: 4, n: 8 }), { instanceOf: TypeError, message: /encrypt/ });
+});
+
+test.serial('CLI: send and recv with --passphrase; a bad --encrypt exits 2 with one line', async (t) => {
+  const recv = cli(t, ['recv', '--listen', 'psock://127.0.0.1:0', '--passphrase', SECRET, '--count', '3']);
+  const send = cli(t, ['send', '--to', `psock://127.0.0.1:${await recv.listening()}?passphrase=${encodeURIComponent(SECRET)}`]);
+  send.child.stdin.end('one\ntwo\nthree\n');
+  t.is(await send.exited, 0, send.stderr());
+  t.is(await recv.exited, 0, recv.stderr());
+  t.is(recv.stdout(), 'one\ntwo\nthree\n');
+  t.true(/"handshakes":1/.test(recv.stderr()), recv.stderr());
+  const bad = cli(t, ['recv', '--listen', 'psock://127.0.0.1:0', '--passphrase', SECRET, '--encrypt', 'most']);
+  t.is(await bad.exited, 2);
+  t.regex(bad.stderr().trim(), /^[^\n]*encrypt[^\n]*none, control, all[^\n]*$/);
 });

@@ -19,6 +19,8 @@ export interface EngineOptions {
   ordered?: boolean;
   maxPeers?: number;
   maxBlocksPerPeer?: number;
+  maxBufferedBytes?: number;
+  historyBytes?: number;
   socketBufferBytes?: number;
   nack?: boolean;
   rateBps?: number;

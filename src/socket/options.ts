@@ -134,8 +134,15 @@ export interface SocketOptions extends ProtectionOptions {
   type: 'udp4' | 'udp6';
   /** Senders tracked at once; the least recently active is dropped past it (default 1024). */
   maxPeers?: number;
-  /** Blocks in flight per sender at the receiver (default 256). */
+  /** Blocks in flight per sender at the receiver (default 256); past it the oldest is evicted (`stats().evictedBlocks`). */
   maxBlocksPerPeer?: number;
+  /**
+   * Bytes held per sender at the receiver, across its blocks and held-back messages (default
+   * 64 MiB); past it the oldest blocks are evicted (`stats().evictedBlocks`).
+   */
+  maxBufferedBytes?: number;
+  /** Bytes of sent data kept per destination for retransmission on NACK (default 32 MiB). */
+  historyBytes?: number;
   /** SO_SNDBUF / SO_RCVBUF to ask the kernel for, bytes (default 4 MiB; the kernel may cap it). */
   socketBufferBytes?: number;
   /**
@@ -189,6 +196,8 @@ const ACCEPTED_KEYS = [
   'maxRedundancy',
   'maxPeers',
   'maxBlocksPerPeer',
+  'maxBufferedBytes',
+  'historyBytes',
   'socketBufferBytes',
   'iteratorBuffer',
   'tcpFallback',
@@ -378,6 +387,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.maxPeers !== undefined) engine.maxPeers = integerIn(o.maxPeers, 'maxPeers', 1, 65_536);
   if (o.maxBlocksPerPeer !== undefined) {
     engine.maxBlocksPerPeer = integerIn(o.maxBlocksPerPeer, 'maxBlocksPerPeer', 1, 65_536);
+  }
+  for (const name of ['maxBufferedBytes', 'historyBytes'] as const) {
+    if (o[name] !== undefined) engine[name] = integerIn(o[name], name, 65_536, 2 ** 32);
   }
   if (o.socketBufferBytes !== undefined) {
     engine.socketBufferBytes = integerIn(o.socketBufferBytes, 'socketBufferBytes', 1024, 0x7fff_ffff);

@@ -11,6 +11,8 @@ export interface SocketStats {
   repairsSent: number;
   /** Source symbols sent again because the receiver NACKed them (byte-identical). */
   retransmitted: number;
+  /** NACKed source symbols not sent again: retransmissions may add at most half the bytes sent originally (a NACK storm). */
+  retransmitsLimited: number;
   /** Source symbols that arrived after this socket NACKed them. */
   retransmitsReceived: number;
   /** NACK packets sent (as a receiver) and received (as a sender). */
@@ -191,6 +193,7 @@ const ZERO: EngineCounters = {
   sent: 0,
   repairsSent: 0,
   retransmitted: 0,
+  retransmitsLimited: 0,
   retransmitsReceived: 0,
   nacksSent: 0,
   nacksReceived: 0,

@@ -255,3 +255,50 @@ fn two_ends_calling_each_other_at_once_agree_on_one_session() {
     assert_eq!(delivered(&mut b), [b"from a".to_vec()]);
     assert_eq!(delivered(&mut a), [b"from b".to_vec()]);
 }
+
+#[test]
+fn a_nack_storm_gets_at_most_half_again_what_was_sent() {
+    use proto::wire::v1::{Body, Header, Nack, NackRange, Packet, MAX_NACK_RANGES};
+    // In the clear, where anyone can forge NACKs with the receiver's address.
+    let clear = |nack: bool| {
+        let sender = SenderConfig { redundancy: Redundancy::Fixed { k: 8, n: 10 }, nack, ..SenderConfig::default() };
+        Endpoint::new(EndpointConfig {
+            format: Format::V1 { sender, receiver: ReceiverConfig { nack, ..ReceiverConfig::default() } },
+            max_peers: 4,
+            pace_bits_per_second: 0,
+            path: PathConfig::disabled(),
+            streams: StreamTable::default(),
+            security: None,
+        })
+        .unwrap()
+    };
+    let mut a = clear(true);
+    let mut now = Timestamp::ZERO;
+    let mut sources = Vec::new();
+    for i in 0..4000 {
+        a.send(B, &[i as u8; 1000], now).unwrap();
+        for (_, d) in drain(&mut a, now) {
+            if let Ok(Packet { header, body: Body::Data(data) }) = Packet::parse(&d) {
+                sources.push((header.connection_id, data.block, data.index));
+            }
+        }
+    }
+    let original = a.stats().bytes_sent;
+    let connection_id = sources[0].0;
+    // Every source NACKed, again and again, a round trip apart.
+    let mut storm = 0u64;
+    for _ in 0..50 {
+        now = now + Duration::from_millis(20);
+        for chunk in sources.chunks(MAX_NACK_RANGES) {
+            let ranges = chunk.iter().map(|&(_, block, first)| NackRange { block, first, count: 1 }).collect();
+            let nack = Packet { header: Header { flags: 0, connection_id, packet_number: 0 }, body: Body::Nack(Nack { ranges }) }.to_vec();
+            storm += nack.len() as u64;
+            a.handle_datagram(B, &nack, now);
+        }
+        drain(&mut a, now);
+    }
+    let stats = a.stats();
+    let resent = stats.bytes_sent - original;
+    assert!(stats.retransmits_limited > 0);
+    assert!(resent as f64 <= 0.5 * original as f64 + 1024.0 * 1024.0, "resent {resent} of {original} original ({storm} B of NACKs)");
+}

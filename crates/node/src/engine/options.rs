@@ -40,6 +40,11 @@ pub struct EngineOptions {
     pub max_peers: Option<u32>,
     /// Blocks in flight per peer at the receiver.
     pub max_blocks_per_peer: Option<u32>,
+    /// Bytes a peer's receiver holds at most across its blocks and held-back messages (default
+    /// 64 MiB); past it the oldest blocks are evicted.
+    pub max_buffered_bytes: Option<f64>,
+    /// Bytes of sent data kept per peer for retransmission on NACK (default 32 MiB).
+    pub history_bytes: Option<f64>,
     /// SO_SNDBUF / SO_RCVBUF to ask for.
     pub socket_buffer_bytes: Option<u32>,
     /// NACK what FEC cannot rebuild and retransmit on NACK, within the latency budget (v1;
@@ -245,6 +250,15 @@ fn security(options: &EngineOptions) -> Result<Option<SecurityConfig>, String> {
     Ok(Some(config))
 }
 
+/// A byte count from JavaScript: a whole number from 64 KiB to 4 GiB.
+fn bytes(name: &str, value: Option<f64>, default: usize) -> Result<usize, String> {
+    let Some(value) = value else { return Ok(default) };
+    if !(value.fract() == 0.0 && (65_536.0..=4_294_967_296.0).contains(&value)) {
+        return Err(format!("{name} must be a whole number of bytes from 65536 to 4294967296, got {value}"));
+    }
+    Ok(value as usize)
+}
+
 /// A 32-byte key written as 64 hex digits.
 fn key(name: &str, hex: &str) -> Result<[u8; 32], String> {
     let bad = || format!("{name} must be 64 hex digits (an X25519 key), got {} characters", hex.len());
@@ -305,6 +319,7 @@ impl Config {
                     nack,
                     adapt: adaptive.then(|| bounds(&options)).transpose()?,
                     bandwidth: options.adaptive_rate.unwrap_or(false).then(BandwidthConfig::default),
+                    history_bytes: bytes("historyBytes", options.history_bytes, SenderConfig::default().history_bytes)?,
                     ..SenderConfig::default()
                 };
                 let receiver = ReceiverConfig {
@@ -312,6 +327,7 @@ impl Config {
                     block_deadline: latency,
                     nack,
                     ordered: options.ordered.unwrap_or(false),
+                    max_buffered_bytes: bytes("maxBufferedBytes", options.max_buffered_bytes, ReceiverConfig::default().max_buffered_bytes)?,
                     ..ReceiverConfig::default()
                 };
                 Format::V1 { sender, receiver }

@@ -30,6 +30,9 @@ pub struct EngineStats {
     pub late: f64,
     /// Source symbols sent again because the receiver NACKed them.
     pub retransmitted: f64,
+    /// NACKed source symbols not sent again: retransmissions may add at most half the bytes
+    /// sent originally (a NACK storm cannot make the socket an amplifier).
+    pub retransmits_limited: f64,
     /// Source symbols that arrived after we NACKed them.
     pub retransmits_received: f64,
     /// NACK packets sent and received.
@@ -166,6 +169,7 @@ impl SharedStats {
             lost: r.lost as f64,
             late: (r.late + r.overdue) as f64,
             retransmitted: endpoint.retransmitted as f64,
+            retransmits_limited: endpoint.retransmits_limited as f64,
             retransmits_received: endpoint.retransmits_received as f64,
             nacks_sent: endpoint.nacks_sent as f64,
             nacks_received: endpoint.nacks_received as f64,

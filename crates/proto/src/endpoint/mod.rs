@@ -129,6 +129,9 @@ pub struct EndpointStats {
     pub evicted_peers: u64,
     /// DATA packets sent again because a peer NACKed them.
     pub retransmitted: u64,
+    /// NACKed sources not sent again because retransmissions had used their budget (half the
+    /// bytes sent originally): a NACK storm.
+    pub retransmits_limited: u64,
     /// NACK packets received.
     pub nacks_received: u64,
     /// NACK packets sent.
@@ -240,6 +243,8 @@ pub struct Endpoint {
     backlogged: Vec<SocketAddr>,
     /// Handshakes we answer, and the security counters (secure endpoints only).
     answering: Option<Answering>,
+    /// The last datagram opened, its buffer reused for the next.
+    opened: Vec<u8>,
 }
 
 impl Endpoint {
@@ -262,6 +267,7 @@ impl Endpoint {
             streams: Arc::new(config.streams),
             backlogged: Vec::new(),
             answering: config.security.map(|security| Answering::new(security, config.max_peers)),
+            opened: Vec::new(),
         })
     }
 
@@ -423,14 +429,20 @@ impl Endpoint {
             return;
         }
         if let Some(peer) = self.peers.get_mut(&from) {
-            match peer.open(datagram) {
-                Ok(plain) => return self.handle_clear(from, &plain, now),
+            let mut plain = std::mem::take(&mut self.opened);
+            let opened = peer.open(datagram, &mut plain);
+            if opened.is_ok() {
+                self.handle_clear(from, &plain, now);
+            }
+            self.opened = plain;
+            match opened {
+                Ok(()) => return,
                 // Not ours: perhaps the peer restarted and its new keys wait below.
                 Err(OpenError::NotSealed | OpenError::Forged) => {}
-                Err(error) => return answering.stats.count_refusal(error),
+                Err(error) => return self.answering.as_mut().expect("secure").stats.count_refusal(error),
             }
         }
-        let Some((session, plain)) = answering.validate(from, datagram) else { return };
+        let Some((session, plain)) = self.answering.as_mut().expect("secure").validate(from, datagram) else { return };
         if let Some(old) = self.peers.pop(&from) {
             self.depart(&old);
         }
@@ -587,6 +599,7 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.bytes_sent += peer.bytes_sent;
     total.receive += &peer.receive;
     total.retransmitted += peer.retransmitted;
+    total.retransmits_limited += peer.retransmits_limited;
     total.nacks_received += peer.nacks_received;
     total.nacks_sent += peer.nacks_sent;
     total.retransmits_received += peer.retransmits_received;

@@ -91,9 +91,9 @@ impl Peer {
         self.secure.as_mut()
     }
 
-    /// Opens a datagram from this peer (secure endpoints).
-    pub fn open(&mut self, datagram: &[u8]) -> Result<Vec<u8>, OpenError> {
-        self.secure.as_mut().map_or(Err(OpenError::NotSealed), |link| link.open(datagram))
+    /// Opens a datagram from this peer into `plain` (secure endpoints).
+    pub fn open(&mut self, datagram: &[u8], plain: &mut Vec<u8>) -> Result<(), OpenError> {
+        self.secure.as_mut().map_or(Err(OpenError::NotSealed), |link| link.open(datagram, plain))
     }
 
     /// Resends our HELLO if its answer is overdue; gives the bytes sent.
@@ -412,6 +412,7 @@ impl Peer {
             stats.repairs_sent = s.repairs;
             stats.blocks = s.blocks;
             stats.retransmitted = s.retransmitted;
+            stats.retransmits_limited = s.retransmits_limited;
             stats.nacks_received = s.nacks_received;
             let r = receiver.state();
             stats.nacks_sent = r.nacks_sent;

@@ -86,10 +86,10 @@ impl SecureLink {
         }
     }
 
-    /// Opens a datagram from the peer.
-    pub(super) fn open(&mut self, datagram: &[u8]) -> Result<Vec<u8>, OpenError> {
+    /// Opens a datagram from the peer into `plain`.
+    pub(super) fn open(&mut self, datagram: &[u8], plain: &mut Vec<u8>) -> Result<(), OpenError> {
         match self {
-            SecureLink::Open(session) => session.open(datagram),
+            SecureLink::Open(session) => session.open_into(datagram, plain),
             SecureLink::Calling { .. } => Err(OpenError::NotSealed),
         }
     }

@@ -1,10 +1,19 @@
 //! One direction's packet key: AES-256-GCM, re-derived for every 2^32 packets of a number
 //! space (an epoch), so the 32-bit packet numbers in the nonce never repeat under one key.
+//!
+//! `ring` does the AEAD: its AES-GCM (BoringSSL's assembly, AES-NI/VAES and carry-less multiply)
+//! is several times faster than RustCrypto's portable-intrinsics one, which cost more than the
+//! whole FEC engine per packet (examples/seal_cost.rs).
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use hkdf::Hkdf;
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM};
 use sha2::Sha256;
+
+type Aes256Gcm = LessSafeKey;
+
+fn cipher_of(key: &[u8; 32]) -> Aes256Gcm {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte AES-256 key"))
+}
 
 use super::TAG_LEN;
 
@@ -19,8 +28,7 @@ pub(crate) struct PacketKey {
 
 impl PacketKey {
     pub(crate) fn new(base: [u8; 32]) -> Self {
-        let first = Aes256Gcm::new(&base.into());
-        PacketKey { base, ready: [(0, first.clone()), (0, first)] }
+        PacketKey { base, ready: [(0, cipher_of(&base)), (0, cipher_of(&base))] }
     }
 
     fn cipher(&mut self, epoch: u32) -> &Aes256Gcm {
@@ -29,29 +37,31 @@ impl PacketKey {
         }
         // Replace the older of the two.
         let older = if self.ready[0].0 < self.ready[1].0 { 0 } else { 1 };
-        self.ready[older] = (epoch, Aes256Gcm::new(&epoch_key(&self.base, epoch).into()));
+        self.ready[older] = (epoch, cipher_of(&epoch_key(&self.base, epoch)));
         &self.ready[older].1
     }
 
     /// Encrypts `buffer[body..]` in place (nothing when `encrypt` is false) and appends the tag,
     /// which covers `buffer[..body]` as associated data.
     pub(crate) fn seal(&mut self, epoch: u32, nonce: &[u8; 12], buffer: &mut Vec<u8>, body: usize, encrypt: bool) {
+        buffer.reserve_exact(TAG_LEN);
         let (associated, plaintext) = if encrypt { buffer.split_at_mut(body) } else { (&mut buffer[..], &mut [][..]) };
         let tag = self
             .cipher(epoch)
-            .encrypt_in_place_detached(Nonce::from_slice(nonce), associated, plaintext)
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(&*associated), plaintext)
             .expect("AES-GCM seals any datagram-sized buffer");
-        buffer.extend_from_slice(&tag);
+        buffer.extend_from_slice(tag.as_ref());
     }
 
     /// Checks and strips the tag of `buffer`, decrypting `buffer[body..]` in place when
     /// `encrypted`. False when it does not authenticate (the buffer is then garbage).
     pub(crate) fn open(&mut self, epoch: u32, nonce: &[u8; 12], buffer: &mut Vec<u8>, body: usize, encrypted: bool) -> bool {
         let Some(tag_at) = buffer.len().checked_sub(TAG_LEN).filter(|&at| at >= body) else { return false };
-        let tag = Tag::clone_from_slice(&buffer[tag_at..]);
+        let Ok(tag) = Tag::try_from(&buffer[tag_at..]) else { return false };
         buffer.truncate(tag_at);
         let (associated, ciphertext) = if encrypted { buffer.split_at_mut(body) } else { (&mut buffer[..], &mut [][..]) };
-        self.cipher(epoch).decrypt_in_place_detached(Nonce::from_slice(nonce), associated, ciphertext, &tag).is_ok()
+        let nonce = Nonce::assume_unique_for_key(*nonce);
+        self.cipher(epoch).open_in_place_separate_tag(nonce, Aad::from(&*associated), tag, ciphertext, 0..).is_ok()
     }
 }
 

@@ -73,6 +73,13 @@ impl Session {
     /// Opens a sealed datagram: checks its tag and packet number, decrypts, and gives the v1
     /// datagram as it was before sealing.
     pub fn open(&mut self, datagram: &[u8]) -> Result<Vec<u8>, OpenError> {
+        let mut plain = Vec::new();
+        self.open_into(datagram, &mut plain)?;
+        Ok(plain)
+    }
+
+    /// [`Self::open`] into a buffer the caller reuses (the receive path opens every datagram).
+    pub fn open_into(&mut self, datagram: &[u8], plain: &mut Vec<u8>) -> Result<(), OpenError> {
         if datagram.len() < HEADER_LEN + TAG_LEN || datagram[FLAGS_AT] & SEALED_FLAG == 0 {
             return Err(OpenError::NotSealed);
         }
@@ -83,14 +90,15 @@ impl Session {
         window.check(extended).map_err(|refusal| match refusal {
             Refusal::Replayed | Refusal::TooOld => OpenError::Replayed,
         })?;
-        let mut plain = datagram.to_vec();
+        plain.clear();
+        plain.extend_from_slice(datagram);
         let encrypted = self.encrypts(datagram[1]);
-        if !self.receive.open(epoch(extended), &nonce(space, connection, number), &mut plain, HEADER_LEN, encrypted) {
+        if !self.receive.open(epoch(extended), &nonce(space, connection, number), plain, HEADER_LEN, encrypted) {
             return Err(OpenError::Forged);
         }
         self.windows[space as usize].mark(extended);
         plain[FLAGS_AT] &= !(SEALED_FLAG | RECEIVER_SPACE_FLAG);
-        Ok(plain)
+        Ok(())
     }
 
     /// Whether a packet of this type byte has its body encrypted (else only authenticated).

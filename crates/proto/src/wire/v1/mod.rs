@@ -163,6 +163,16 @@ impl Body<'_> {
         }
     }
 
+    /// Bytes of the body's variable part (a symbol or unit), for sizing buffers up front.
+    pub(crate) fn variable_len(&self) -> usize {
+        match self {
+            Body::Data(data) => data.unit.as_bytes().len(),
+            Body::Frame(frame) => frame.symbol.len(),
+            Body::Hello(handshake) | Body::Welcome(handshake) => handshake.message.len(),
+            _ => 0,
+        }
+    }
+
     /// The header flag bits this body sets (within its type's [`PacketType::body_flags`]).
     fn flags(&self) -> u8 {
         match self {
