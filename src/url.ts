@@ -1,5 +1,5 @@
 import { parseDuration, parseEndpoint, parseInteger, parseNumber, parseRate, UsageError } from './cli/args.js';
-import { REPAIR_CODES, resolveOptions, type ProtectionOptions, type RepairCode } from './socket/options.js';
+import { ENCRYPT_MODES, REPAIR_CODES, resolveOptions, type EncryptMode, type ProtectionOptions, type RepairCode } from './socket/options.js';
 
 /** `udp`: plain datagrams; `psock`: protected by a {@link PerfectSocket}. */
 export type EndpointScheme = 'udp' | 'psock';
@@ -15,7 +15,7 @@ export interface EndpointUrl {
 }
 
 const SHAPE =
-  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&code=rs|xor|lt&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1&tcp=1|0';
+  'udp://HOST:PORT or psock://HOST:PORT?k=..&n=..&redundancy=..&code=rs|xor|lt&latency=..&blocktime=..&ordered=1|0&nack=1|0&adaptive=1|0&rate=..&compat=seed|v1&tcp=1|0&passphrase=..&encrypt=none|control|all&privatekey=HEX&peerkey=HEX';
 
 type Reader = (text: string, name: string) => ProtectionOptions;
 
@@ -52,6 +52,15 @@ const KEYS: Record<string, Reader> = {
     }
     return { code: t as RepairCode };
   },
+  passphrase: (t) => ({ passphrase: t }),
+  encrypt: (t, name) => {
+    if (!(ENCRYPT_MODES as readonly string[]).includes(t)) {
+      throw new UsageError(`${name} ${JSON.stringify(t)} is not valid; accepted: ${ENCRYPT_MODES.join(', ')}`);
+    }
+    return { encrypt: t as EncryptMode };
+  },
+  privatekey: (t) => ({ privateKey: t }),
+  peerkey: (t) => ({ peerPublicKey: t }),
 };
 
 /** A query key's value read as the URL reads it; flags for the same settings use this too. */
@@ -87,6 +96,8 @@ function readQuery(query: string): ProtectionOptions {
  * durations (120ms, 0.5s; a bare number is ms); `redundancy` a ratio (0.25) or percent (25%);
  * `code` the repair code (`rs`, the default, `xor` or `lt`; see `ProtectionOptions.code`);
  * `tcp` turns the TCP fallback on or off (`tcpFallback`; default on for v1, off for seed).
+ * `passphrase` and `encrypt` (`none`, `control` or `all`) follow SRT's convention (see
+ * `ProtectionOptions.passphrase`); `privatekey` and `peerkey` give X25519 keys in hex.
  *
  * @param flag - the flag the URL came with, for the message
  * @param opts.allowPortZero - accept port 0 (any free port: for a listening endpoint)

@@ -28,8 +28,11 @@ const TURN = 512
 /** The protected sender keeps at most this many messages queued ahead of its I/O thread. */
 const AHEAD = 32 * 1024
 
-async function startReceiver(kind) {
-  const child = fork(new URL('receiver.mjs', import.meta.url), [kind, JSON.stringify(PROTECTED)])
+/** The same protection, every packet sealed (AES-256-GCM after a Noise handshake). */
+const ENCRYPTED = { ...PROTECTED, passphrase: 'bench/socket passphrase', encrypt: 'all' }
+
+async function startReceiver(kind, options = PROTECTED) {
+  const child = fork(new URL('receiver.mjs', import.meta.url), [kind, JSON.stringify(options)])
   const [{ port }] = await once(child, 'message')
   return {
     port,
@@ -77,9 +80,9 @@ async function dgramRun() {
   return { sent, sendNs, report: await receiver.report() }
 }
 
-async function protectedRun() {
-  const receiver = await startReceiver('psock')
-  const socket = createSocket({ type: 'udp4', ...PROTECTED })
+async function protectedRun(options = PROTECTED) {
+  const receiver = await startReceiver('psock', options)
+  const socket = createSocket({ type: 'udp4', ...options })
   socket.bind(0, '127.0.0.1')
   await once(socket, 'listening')
   const { sent, sendNs } = await pump((p) => socket.send(p, receiver.port, '127.0.0.1'), (handed) => handed - socket.stats().sent < AHEAD)
@@ -98,6 +101,7 @@ if (values.profile) {
 }
 const dgram = await dgramRun()
 const ours = await protectedRun()
+const sealed = await protectedRun(ENCRYPTED)
 
 const goodput = (r) => (r.report.bytes * 8) / r.report.seconds / 1e9
 const row = (name, r) => ({
@@ -109,10 +113,11 @@ const row = (name, r) => ({
   'JS send ns/msg': Number(r.sendNs / BigInt(r.sent)),
 })
 console.log(`bench/socket: ${SIZE}-byte messages, ${SECONDS}s per socket, loopback; protected: k=${PROTECTED.k}, redundancy ${PROTECTED.redundancy}`)
-console.table([row('node:dgram (unprotected)', dgram), row('perfect-socket (FEC)', ours)])
+console.table([row('node:dgram (unprotected)', dgram), row('perfect-socket (FEC)', ours), row('perfect-socket (FEC, encrypt=all)', sealed)])
 const s = ours.senderStats
 const r = ours.report.stats
 console.log(`goodput ratio perfect-socket / node:dgram: ${(goodput(ours) / goodput(dgram)).toFixed(2)}x`)
+console.log(`encryption cost: encrypt=all goodput is ${((100 * goodput(sealed)) / goodput(ours)).toFixed(1)}% of unencrypted (${(100 * (1 - goodput(sealed) / goodput(ours))).toFixed(1)}% cost)`)
 console.log(`receiver CPU seconds per delivered message: dgram ${((1e9 * dgram.report.cpuSeconds) / dgram.report.messages).toFixed(0)} ns, perfect-socket ${((1e9 * ours.report.cpuSeconds) / ours.report.messages).toFixed(0)} ns (all threads)`)
 console.log(`send: ${s.datagramsSent} datagrams in ${s.sendSyscalls} syscalls (${(100 * (1 - s.sendSyscalls / s.datagramsSent)).toFixed(1)}% saved, GSO ${s.gso ? 'on' : 'off'}); node:dgram: one per datagram`)
 console.log(`receive: ${r.datagramsReceived} datagrams in ${r.recvSyscalls} syscalls (${(100 * (1 - r.recvSyscalls / r.datagramsReceived)).toFixed(1)}% saved); ${r.batches} JS callbacks (${(r.delivered / r.batches).toFixed(0)} messages each)`)

@@ -22,6 +22,7 @@ fuzz_target!(|input: &[u8]| {
         pace_bits_per_second: 0,
         path: PathConfig::default(),
         streams,
+        security: None,
     })
     .expect("valid config");
     let mut now = Timestamp::ZERO;

@@ -19,6 +19,8 @@ export interface EngineOptions {
   ordered?: boolean;
   maxPeers?: number;
   maxBlocksPerPeer?: number;
+  maxBufferedBytes?: number;
+  historyBytes?: number;
   socketBufferBytes?: number;
   nack?: boolean;
   rateBps?: number;
@@ -35,6 +37,11 @@ export interface EngineOptions {
   maxMtu?: number;
   streams?: Array<{ id: number; reliable?: boolean; priority?: number; maxDelayMs?: number }>;
   adaptiveRate?: boolean;
+  encrypt?: 'control' | 'all';
+  passphrase?: string;
+  privateKey?: string;
+  peerPublicKey?: string;
+  handshakesPerSecond?: number;
 }
 
 /** An address the engine reports (bound socket or new sender). */

@@ -14,6 +14,15 @@ export type RepairCode = 'rs' | 'xor' | 'lt';
 /** Every {@link RepairCode}, the default first. */
 export const REPAIR_CODES: readonly RepairCode[] = ['rs', 'xor', 'lt'];
 
+/**
+ * What is encrypted (v1): `none`; `control`, control packets encrypted and media (DATA, REPAIR,
+ * FRAME) authenticated in the clear, seed 002's mode for public broadcasts; `all`.
+ */
+export type EncryptMode = 'none' | 'control' | 'all';
+
+/** Every {@link EncryptMode}. */
+export const ENCRYPT_MODES: readonly EncryptMode[] = ['none', 'control', 'all'];
+
 /** The protection settings an endpoint URL can carry (see `parseEndpointUrl`). */
 export interface ProtectionOptions {
   /** Wire format (default 'v1'). */
@@ -98,6 +107,25 @@ export interface ProtectionOptions {
   mtuProbe?: boolean;
   /** The largest UDP payload probed: the interface MTU less IP and UDP headers (default 1472). */
   maxMtu?: number;
+  /**
+   * A secret both ends share, 10 to 79 characters (SRT's bounds): the first packet to a peer
+   * starts a Noise handshake (X25519) authenticated by it, and every packet is then sealed with
+   * AES-256-GCM under per-direction keys. A peer with another passphrase gets nothing through
+   * (`stats().authFailed`). URL key `passphrase`.
+   */
+  passphrase?: string;
+  /** What to encrypt: default 'all' when a passphrase or key is given, else 'none'. URL key `encrypt`. */
+  encrypt?: EncryptMode;
+  /**
+   * This socket's X25519 private key (64 hex digits, see `generateKeyPair()`), so clients that
+   * pin its public key can reach it: a server. URL key `privatekey`.
+   */
+  privateKey?: string;
+  /**
+   * The X25519 public key (64 hex digits) the peers this socket contacts must prove they hold:
+   * a client pinning its server. With a passphrase too, both must match. URL key `peerkey`.
+   */
+  peerPublicKey?: string;
 }
 
 /** Options of {@link createSocket}. */
@@ -106,8 +134,15 @@ export interface SocketOptions extends ProtectionOptions {
   type: 'udp4' | 'udp6';
   /** Senders tracked at once; the least recently active is dropped past it (default 1024). */
   maxPeers?: number;
-  /** Blocks in flight per sender at the receiver (default 256). */
+  /** Blocks in flight per sender at the receiver (default 256); past it the oldest is evicted (`stats().evictedBlocks`). */
   maxBlocksPerPeer?: number;
+  /**
+   * Bytes held per sender at the receiver, across its blocks and held-back messages (default
+   * 64 MiB); past it the oldest blocks are evicted (`stats().evictedBlocks`).
+   */
+  maxBufferedBytes?: number;
+  /** Bytes of sent data kept per destination for retransmission on NACK (default 32 MiB). */
+  historyBytes?: number;
   /** SO_SNDBUF / SO_RCVBUF to ask the kernel for, bytes (default 4 MiB; the kernel may cap it). */
   socketBufferBytes?: number;
   /**
@@ -124,6 +159,8 @@ export interface SocketOptions extends ProtectionOptions {
   fallbackAfter?: number;
   /** Logical streams besides stream 0; see {@link StreamOptions} and `socket.stream()`. */
   streams?: StreamDeclaration[];
+  /** Handshakes answered per second at most, so a HELLO flood cannot take the CPU (default 2000). */
+  handshakesPerSecond?: number;
 }
 
 /** Validated TCP fallback settings. */
@@ -159,6 +196,8 @@ const ACCEPTED_KEYS = [
   'maxRedundancy',
   'maxPeers',
   'maxBlocksPerPeer',
+  'maxBufferedBytes',
+  'historyBytes',
   'socketBufferBytes',
   'iteratorBuffer',
   'tcpFallback',
@@ -169,6 +208,11 @@ const ACCEPTED_KEYS = [
   'mtuProbe',
   'maxMtu',
   'streams',
+  'passphrase',
+  'encrypt',
+  'privateKey',
+  'peerPublicKey',
+  'handshakesPerSecond',
 ] as const satisfies ReadonlyArray<keyof SocketOptions>;
 
 const DEFAULT_K = 16;
@@ -264,12 +308,42 @@ function checkRedundancyBounds(o: SocketOptions, engine: EngineOptions): void {
   if (max !== undefined) engine.maxRedundancy = max;
 }
 
-function checkFallback(o: SocketOptions, format: WireFormat, maxPeers: number): FallbackSettings | undefined {
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+
+/** Encryption settings; gives whether the socket encrypts. */
+function checkSecurity(o: SocketOptions, format: WireFormat, engine: EngineOptions): boolean {
+  if (o.passphrase !== undefined) {
+    if (typeof o.passphrase !== 'string') throw invalidType('passphrase', 'a string of 10 to 79 characters', o.passphrase);
+    const length = [...o.passphrase].length;
+    if (length < 10 || length > 79) throw outOfRange('passphrase', 'a string of 10 to 79 characters', `${length} characters`);
+    engine.passphrase = o.passphrase;
+  }
+  for (const name of ['privateKey', 'peerPublicKey'] as const) {
+    const key = o[name];
+    if (key === undefined) continue;
+    if (typeof key !== 'string') throw invalidType(name, '64 hex digits (an X25519 key)', key);
+    if (!HEX_KEY.test(key)) throw invalidValue(name, '64 hex digits (an X25519 key; see generateKeyPair())', `${key.length} characters`);
+    engine[name] = key;
+  }
+  const keyed = o.passphrase !== undefined || o.privateKey !== undefined || o.peerPublicKey !== undefined;
+  const mode = o.encrypt === undefined ? (keyed ? 'all' : 'none') : oneOf(o.encrypt, 'encrypt', ENCRYPT_MODES);
+  if (mode === 'none' && keyed) throw invalidValue('encrypt', "'control' or 'all' (or left out) when a passphrase or key is given", mode);
+  if (mode !== 'none' && !keyed) throw invalidValue('encrypt', "'none' unless a passphrase, privateKey or peerPublicKey is given", mode);
+  if (mode !== 'none' && format === 'seed') throw invalidValue('encrypt', "'none' with compat 'seed' (seed 000 has no handshake)", mode);
+  if (o.handshakesPerSecond !== undefined) engine.handshakesPerSecond = integerIn(o.handshakesPerSecond, 'handshakesPerSecond', 1, 1_000_000);
+  if (mode !== 'none') engine.encrypt = mode;
+  return mode !== 'none';
+}
+
+function checkFallback(o: SocketOptions, format: WireFormat, maxPeers: number, encrypted: boolean): FallbackSettings | undefined {
   if (o.tcpFallback !== undefined && typeof o.tcpFallback !== 'boolean') throw invalidType('tcpFallback', 'true or false', o.tcpFallback);
+  if (o.tcpFallback === true && encrypted) {
+    throw invalidValue('tcpFallback', 'false or left out with encryption (its TCP frames are not encrypted)', true);
+  }
   if (o.tcpFallback === true && format === 'seed') {
     throw invalidValue('tcpFallback', "false or left out with compat 'seed' (a seed peer never answers, so silence proves nothing)", true);
   }
-  const on = o.tcpFallback ?? format === 'v1';
+  const on = o.tcpFallback ?? (format === 'v1' && !encrypted);
   if (!on) {
     if (o.fallbackAfter !== undefined) throw invalidValue('fallbackAfter', 'left out when the TCP fallback is off', o.fallbackAfter);
     return undefined;
@@ -314,10 +388,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.maxBlocksPerPeer !== undefined) {
     engine.maxBlocksPerPeer = integerIn(o.maxBlocksPerPeer, 'maxBlocksPerPeer', 1, 65_536);
   }
+  for (const name of ['maxBufferedBytes', 'historyBytes'] as const) {
+    if (o[name] !== undefined) engine[name] = integerIn(o[name], name, 65_536, 2 ** 32);
+  }
   if (o.socketBufferBytes !== undefined) {
     engine.socketBufferBytes = integerIn(o.socketBufferBytes, 'socketBufferBytes', 1024, 0x7fff_ffff);
   }
   const iteratorBuffer = o.iteratorBuffer === undefined ? 4096 : integerIn(o.iteratorBuffer, 'iteratorBuffer', 1, 1_000_000);
-  const tcp = checkFallback(o, format, engine.maxPeers ?? DEFAULT_MAX_PEERS);
+  const encrypted = checkSecurity(o, format, engine);
+  const tcp = checkFallback(o, format, engine.maxPeers ?? DEFAULT_MAX_PEERS, encrypted);
   return { type, engine, iteratorBuffer, tcp };
 }

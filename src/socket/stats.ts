@@ -11,6 +11,8 @@ export interface SocketStats {
   repairsSent: number;
   /** Source symbols sent again because the receiver NACKed them (byte-identical). */
   retransmitted: number;
+  /** NACKed source symbols not sent again: retransmissions may add at most half the bytes sent originally (a NACK storm). */
+  retransmitsLimited: number;
   /** Source symbols that arrived after this socket NACKed them. */
   retransmitsReceived: number;
   /** NACK packets sent (as a receiver) and received (as a sender). */
@@ -87,6 +89,22 @@ export interface SocketStats {
   paceRateBps: number;
   /** Delivered payloads dropped for naming a stream this socket does not have. */
   streamMalformed: number;
+  /** Handshakes completed (with a passphrase or keys), as either end. */
+  handshakes: number;
+  /**
+   * Datagrams dropped because they did not authenticate: a handshake made with another key, a
+   * packet whose tag is wrong (another key, or altered bytes), one from an address with no
+   * session, or one in the clear. None is ever delivered.
+   */
+  authFailed: number;
+  /** Authentic packets dropped as already seen (a replay) or older than the replay window. */
+  replayed: number;
+  /** Handshakes refused by the `handshakesPerSecond` limit. */
+  handshakesLimited: number;
+  /** Handshake answers withheld because the address, not yet proven, had not sent a third of them (anti-amplification). */
+  amplificationLimited: number;
+  /** Messages dropped while this socket's handshake with their peer was pending (more than 1 MiB waited). */
+  handshakeHeldDrops: number;
   /** Per-stream counters, one entry per stream (stream 0 first). */
   streams: StreamCounters[];
   /** Batches handed to the engine: one per event-loop turn that had sends, not one per message. */
@@ -175,6 +193,7 @@ const ZERO: EngineCounters = {
   sent: 0,
   repairsSent: 0,
   retransmitted: 0,
+  retransmitsLimited: 0,
   retransmitsReceived: 0,
   nacksSent: 0,
   nacksReceived: 0,
@@ -215,6 +234,12 @@ const ZERO: EngineCounters = {
   pathMtu: 0,
   paceRateBps: 0,
   streamMalformed: 0,
+  handshakes: 0,
+  authFailed: 0,
+  replayed: 0,
+  handshakesLimited: 0,
+  amplificationLimited: 0,
+  handshakeHeldDrops: 0,
   streams: [],
 };
 

@@ -10,3 +10,4 @@ mod codec;
 mod codec_hot_path;
 mod engine;
 mod message;
+mod keys;

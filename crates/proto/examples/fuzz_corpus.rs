@@ -15,6 +15,7 @@ use proto::wire::seed::{SeedHeader, SeedPacket};
 use proto::wire::v1::{
     Body, Close, Echo, Feedback, Frame, FrameLayout, Header, Nack, NackRange, Packet, Probe, StreamAck,
 };
+use proto::secure::{EncryptMode, Keys, SecurityConfig, Session, Space};
 use proto::Timestamp;
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -92,6 +93,7 @@ fn main() {
         pace_bits_per_second: 0,
         path: PathConfig::default(),
         streams,
+        security: None,
     };
     let mut endpoint = Endpoint::new(config).expect("valid");
     let peer = SocketAddr::from(([10, 0, 0, 1], 5000));
@@ -108,5 +110,44 @@ fn main() {
         datagrams.push(transmit.datagram);
     }
     write("endpoint", "two_streams", &records(&datagrams, &[1]));
+    write_secure_corpus(&stream);
     println!("corpus written under fuzz/corpus/");
+}
+
+/// The `secure` target's seeds: a genuine HELLO (from the psk the target's endpoint holds) with
+/// junk after it, and stream datagrams sealed with the fixed keys of its session half (with a
+/// replay of the first).
+fn write_secure_corpus(stream: &[Vec<u8>]) {
+    let security = SecurityConfig { psk: Some([7; 32]), ..SecurityConfig::new(EncryptMode::All) };
+    let config = EndpointConfig {
+        format: Format::V1 { sender: SenderConfig::default(), receiver: ReceiverConfig::default() },
+        max_peers: 4,
+        pace_bits_per_second: 0,
+        path: PathConfig::default(),
+        streams: StreamTable::default(),
+        security: Some(security),
+    };
+    let mut caller = Endpoint::new(config).expect("valid");
+    caller.send(SocketAddr::from(([10, 0, 0, 9], 5000)), b"hi", Timestamp::ZERO).expect("fits");
+    let hello = caller.poll_transmit(Timestamp::ZERO).expect("the HELLO").1.datagram;
+    let mut input = vec![0u8];
+    input.extend(records(&[hello.clone(), hello, vec![0xA1, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]], &[2]));
+    write("secure", "hello", &input);
+
+    let mut session = Session::new(EncryptMode::Control, &Keys { send: [1; 32], receive: [2; 32] });
+    let mut sealed: Vec<Vec<u8>> = stream
+        .iter()
+        .map(|datagram| {
+            let mut datagram = datagram.clone();
+            session.seal(Space::Sender, &mut datagram);
+            datagram
+        })
+        .collect();
+    sealed.push(sealed[0].clone());
+    let mut input = vec![1u8];
+    for datagram in &sealed {
+        input.extend_from_slice(&(datagram.len() as u16).to_be_bytes());
+        input.extend_from_slice(datagram);
+    }
+    write("secure", "sealed_stream", &input);
 }

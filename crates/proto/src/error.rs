@@ -141,4 +141,11 @@ pub enum SendError {
         /// Bytes waiting.
         held: usize,
     },
+    /// A secure endpoint cannot start a handshake: it holds neither a passphrase nor the
+    /// peer's public key (a server with only its private key answers, it does not call).
+    #[error("cannot contact a peer securely: {what} is missing")]
+    CannotAuthenticate {
+        /// What this end lacks.
+        what: &'static str,
+    },
 }

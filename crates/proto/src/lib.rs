@@ -53,6 +53,7 @@ mod inbox;
 mod incoming;
 mod outbox;
 mod seq;
+pub mod secure;
 mod stats;
 mod time;
 mod window;

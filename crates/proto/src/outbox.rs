@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 
 use crate::codec::{self, Code};
 use crate::event::Transmit;
-use crate::wire::v1::{Body, Header, Packet, PACKET_NUMBER_AT};
+use crate::secure::TAG_LEN;
+use crate::wire::v1::{Body, Header, Packet, HEADER_LEN, PACKET_NUMBER_AT};
 
 /// Packet numbering and the transmit queue of one connection.
 pub(crate) struct Outbox {
@@ -29,13 +30,23 @@ impl Outbox {
 
     /// Encodes `body`; the packet number is filled in by [`Self::queue`].
     pub(crate) fn encode(&self, body: Body<'_>) -> Vec<u8> {
-        Packet { header: Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }, body }.to_vec()
+        self.encode_with_room(body, 0)
+    }
+
+    /// Encodes `body` into a buffer with room for `more` bytes after it, and for the tag that
+    /// sealing appends (so a secure endpoint's sealing never reallocates).
+    fn encode_with_room(&self, body: Body<'_>, more: usize) -> Vec<u8> {
+        let packet = Packet { header: Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }, body };
+        // The fixed parts of every body fit in 64 bytes; a NACK may grow past it, rarely.
+        let mut datagram = Vec::with_capacity(HEADER_LEN + 64 + packet.body.variable_len() + more + TAG_LEN);
+        packet.encode(&mut datagram);
+        datagram
     }
 
     /// Encodes `body`, which ends in an empty symbol, with `symbol` appended, zero-padded to
     /// `len` bytes.
     pub(crate) fn encode_with_symbol(&self, body: Body<'_>, symbol: &[u8], len: usize) -> Vec<u8> {
-        let mut datagram = self.encode(body);
+        let mut datagram = self.encode_with_room(body, len);
         let prefix = datagram.len();
         datagram.extend_from_slice(&symbol[..symbol.len().min(len)]);
         datagram.resize(prefix + len, 0);

@@ -23,6 +23,7 @@ fn v1(max_peers: usize) -> EndpointConfig {
         pace_bits_per_second: 0,
         path: PathConfig::disabled(),
         streams: StreamTable::default(),
+        security: None,
     }
 }
 
@@ -141,7 +142,7 @@ fn peers_beyond_the_cap_evict_the_least_recently_active() {
 
 #[test]
 fn the_seed_format_runs_through_the_endpoint() {
-    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4, pace_bits_per_second: 0, path: PathConfig::disabled(), streams: StreamTable::default() };
+    let config = EndpointConfig { format: Format::Seed { k: 4, n: 16, receiver: SeedReceiverConfig::default() }, max_peers: 4, pace_bits_per_second: 0, path: PathConfig::disabled(), streams: StreamTable::default(), security: None };
     let mut sender = Endpoint::new(config.clone()).unwrap();
     let mut receiver = Endpoint::new(config).unwrap();
     let mut rng = Rng::new(3);

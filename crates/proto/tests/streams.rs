@@ -36,6 +36,7 @@ fn build(pace_bits_per_second: u64, streams: StreamTable, sender: SenderConfig) 
         pace_bits_per_second,
         path: PathConfig::disabled(),
         streams,
+        security: None,
     })
     .unwrap()
 }

@@ -201,8 +201,8 @@ fn header_errors_are_typed() {
     let with_first = |first: u8| Packet::parse(&[&[first][..], &bytes[1..]].concat()).err();
     assert_eq!(with_first(0x51), Some(WireError::BadMagic { got: 0x51 }));
     assert_eq!(with_first(0xA2), Some(WireError::UnsupportedVersion { got: 2 }));
-    bytes[1] = 0x0B;
-    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x0B }));
+    bytes[1] = 0x0D;
+    assert_eq!(Packet::parse(&bytes), Err(WireError::UnknownType { got: 0x0D }));
     assert!(matches!(Packet::parse(&[]), Err(WireError::Truncated { field: "magic/version", .. })));
     let mut close = header_bytes(PacketType::Close);
     close.extend_from_slice(&[0, 0, 0]);

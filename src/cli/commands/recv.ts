@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { lookupHost } from '../../socket/resolve.js';
 import { parseEndpointUrl } from '../../url.js';
+import { SECURITY_USAGE, securitySpecs, withSecurityFlags } from '../security-flags.js';
 import { formatEndpoint, parseFlags, parseInteger, UsageError } from '../args.js';
 import { signalled } from '../signals.js';
 
@@ -18,13 +19,14 @@ messages, prints the socket's counters as one JSON line to stderr and exits 0.
                   HOST an IPv4 address, [IPv6] or name; settings as the sender's; tcp=0: no
                   TCP listener for senders whose UDP is blocked)
   --count N       exit after N messages
-  -h, --help      show this help
+${SECURITY_USAGE}  -h, --help      show this help
 `;
 
 const specs = {
   listen: { type: 'string' },
   count: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...securitySpecs,
 } as const;
 
 /**
@@ -48,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const { createSocket } = await import('../../socket/socket.js');
   const { address, type } = await lookupHost(listen.host);
   // A stream to stdout wants the sender's order; `?ordered=0` turns it off.
-  const socket = createSocket({ type, ordered: true, ...listen.options });
+  const socket = createSocket({ type, ordered: true, ...withSecurityFlags(listen.options, values) });
   let received = 0;
   let outputDropped = 0;
   let pending: Buffer[] = [];

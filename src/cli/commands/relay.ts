@@ -31,6 +31,8 @@ settings (override the psock URL's query; give the same on both sides):
   --code CODE      repair code the sender side uses: rs (Reed-Solomon, default), xor or lt
   --rate RATE      pacing cap of what is sent: 500kbit, 20mbit, 10Mbps (default unpaced)
   --nack on|off    NACK-driven retransmission within the latency budget (default on)
+  --passphrase P   authenticate and encrypt (10-79 characters; the same on both sides)
+  --encrypt MODE   none, control (media authenticated in the clear) or all (default with a passphrase)
 options:
   --stats-json F   write the counters as JSON to file F every second and on exit
   --quiet          no live status line
@@ -53,6 +55,8 @@ const specs = {
   code: { type: 'string' },
   rate: { type: 'string' },
   nack: { type: 'string' },
+  passphrase: { type: 'string' },
+  encrypt: { type: 'string' },
   'stats-json': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -61,7 +65,7 @@ const specs = {
 type Values = FlagValues<typeof specs>;
 
 /** The settings flags, in the order they are checked. */
-const SETTINGS = ['latency', 'redundancy', 'k', 'n', 'code', 'rate', 'nack'] as const;
+const SETTINGS = ['latency', 'redundancy', 'k', 'n', 'code', 'rate', 'nack', 'passphrase', 'encrypt'] as const;
 
 /**
  * The settings flags, each read as the psock URL reads its query key of the same name, except

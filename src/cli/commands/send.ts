@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { lookupHost } from '../../socket/resolve.js';
 import type { PerfectSocket } from '../../socket/socket.js';
 import { parseEndpointUrl } from '../../url.js';
+import { SECURITY_USAGE, securitySpecs, withSecurityFlags } from '../security-flags.js';
 import { parseDuration, parseFlags, parseNumber, UsageError } from '../args.js';
 
 /** One line for the command overview. */
@@ -24,7 +25,7 @@ and exits 0.
                   no TCP fallback where UDP is blocked)
   --rate N        at most N lines per second (default: as fast as stdin delivers them)
   --linger D      wait after the last line before closing: 200ms, 1s (default blocktime + 50ms)
-  -h, --help      show this help
+${SECURITY_USAGE}  -h, --help      show this help
 `;
 
 const specs = {
@@ -32,6 +33,7 @@ const specs = {
   rate: { type: 'string' },
   linger: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...securitySpecs,
 } as const;
 
 /** The engine's default block time, for the default linger. */
@@ -73,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   // Loaded here, not at the top, so help and the overview work without the native addon.
   const { createSocket } = await import('../../socket/socket.js');
   const { address, type } = await lookupHost(to.host);
-  const socket = createSocket({ type, ...to.options });
+  const socket = createSocket({ type, ...withSecurityFlags(to.options, values) });
   // A socket failure ends the run with its message (exit 1); nothing else is thrown at us.
   const failed = once(socket, 'error').then(([err]) => Promise.reject(err as Error));
   const sent = await Promise.race([sendLines(socket, to.port, address, rate), failed]);

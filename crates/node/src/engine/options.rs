@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 use proto::endpoint::{EndpointConfig, Format, MtuConfig, PathConfig, StreamConfig, StreamTable, MAX_STREAM_ID};
+use proto::secure::{passphrase_key, EncryptMode, SecurityConfig};
 use proto::seed::SeedReceiverConfig;
 use proto::stream::{AdaptBounds, BandwidthConfig, CodeKind, ReceiverConfig, Redundancy, SenderConfig};
 
@@ -39,6 +40,11 @@ pub struct EngineOptions {
     pub max_peers: Option<u32>,
     /// Blocks in flight per peer at the receiver.
     pub max_blocks_per_peer: Option<u32>,
+    /// Bytes a peer's receiver holds at most across its blocks and held-back messages (default
+    /// 64 MiB); past it the oldest blocks are evicted.
+    pub max_buffered_bytes: Option<f64>,
+    /// Bytes of sent data kept per peer for retransmission on NACK (default 32 MiB).
+    pub history_bytes: Option<f64>,
     /// SO_SNDBUF / SO_RCVBUF to ask for.
     pub socket_buffer_bytes: Option<u32>,
     /// NACK what FEC cannot rebuild and retransmit on NACK, within the latency budget (v1;
@@ -76,6 +82,17 @@ pub struct EngineOptions {
     /// Estimate the path's bandwidth from receiver reports, pace to it (within `rateBps`) and
     /// report changes (v1; default false).
     pub adaptive_rate: Option<bool>,
+    /// What to encrypt (v1): `'none'` (default without keys), `'control'` (control packets
+    /// encrypted, media authenticated in the clear) or `'all'` (default with a key).
+    pub encrypt: Option<String>,
+    /// A secret both ends share, 10 to 79 characters (SRT's bounds).
+    pub passphrase: Option<String>,
+    /// This end's X25519 private key, 64 hex digits, for peers that pin its public key.
+    pub private_key: Option<String>,
+    /// The public key (64 hex digits) the peers this socket contacts must hold.
+    pub peer_public_key: Option<String>,
+    /// Handshakes answered per second at most (default 2000).
+    pub handshakes_per_second: Option<u32>,
 }
 
 /// One logical stream (see `proto::endpoint::StreamConfig`).
@@ -209,6 +226,52 @@ fn duration(name: &str, ms: Option<f64>, default: Duration) -> Result<Duration, 
 }
 
 /// The repair code: "rs", "xor" or "lt" (the names `CodeKind` reads; its long names too).
+fn security(options: &EngineOptions) -> Result<Option<SecurityConfig>, String> {
+    let keyed = options.passphrase.is_some() || options.private_key.is_some() || options.peer_public_key.is_some();
+    let mode = match (options.encrypt.as_deref(), keyed) {
+        (None, false) | (Some("none"), false) => return Ok(None),
+        (Some("none"), true) => return Err("encrypt is 'none' but a passphrase or key is given: drop one or the other".into()),
+        (Some("control"), true) => EncryptMode::Control,
+        (Some("all") | None, true) => EncryptMode::All,
+        (Some("control" | "all"), false) => return Err("encrypt needs a passphrase, privateKey or peerPublicKey".into()),
+        (Some(other), _) => return Err(format!("encrypt must be 'none', 'control' or 'all', got {other:?}")),
+    };
+    let psk = options.passphrase.as_deref().map(passphrase_key).transpose().map_err(|e| e.to_string())?;
+    let mut config = SecurityConfig {
+        psk,
+        private_key: options.private_key.as_deref().map(|hex| key("privateKey", hex)).transpose()?,
+        peer_public_key: options.peer_public_key.as_deref().map(|hex| key("peerPublicKey", hex)).transpose()?,
+        ..SecurityConfig::new(mode)
+    };
+    if let Some(rate) = options.handshakes_per_second {
+        config.handshakes_per_second = rate;
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(Some(config))
+}
+
+/// A byte count from JavaScript: a whole number from 64 KiB to 4 GiB.
+fn bytes(name: &str, value: Option<f64>, default: usize) -> Result<usize, String> {
+    let Some(value) = value else { return Ok(default) };
+    if !(value.fract() == 0.0 && (65_536.0..=4_294_967_296.0).contains(&value)) {
+        return Err(format!("{name} must be a whole number of bytes from 65536 to 4294967296, got {value}"));
+    }
+    Ok(value as usize)
+}
+
+/// A 32-byte key written as 64 hex digits.
+fn key(name: &str, hex: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("{name} must be 64 hex digits (an X25519 key), got {} characters", hex.len());
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(key)
+}
+
 fn code(options: &EngineOptions) -> Result<CodeKind, String> {
     match options.code.as_deref() {
         None => Ok(CodeKind::default()),
@@ -256,6 +319,7 @@ impl Config {
                     nack,
                     adapt: adaptive.then(|| bounds(&options)).transpose()?,
                     bandwidth: options.adaptive_rate.unwrap_or(false).then(BandwidthConfig::default),
+                    history_bytes: bytes("historyBytes", options.history_bytes, SenderConfig::default().history_bytes)?,
                     ..SenderConfig::default()
                 };
                 let receiver = ReceiverConfig {
@@ -263,6 +327,7 @@ impl Config {
                     block_deadline: latency,
                     nack,
                     ordered: options.ordered.unwrap_or(false),
+                    max_buffered_bytes: bytes("maxBufferedBytes", options.max_buffered_bytes, ReceiverConfig::default().max_buffered_bytes)?,
                     ..ReceiverConfig::default()
                 };
                 Format::V1 { sender, receiver }
@@ -287,6 +352,7 @@ impl Config {
             pace_bits_per_second: rate as u64,
             path: path(&options)?,
             streams: streams(&options)?,
+            security: security(&options)?,
         };
         endpoint.validate().map_err(|e| e.to_string())?;
         Ok(Config {

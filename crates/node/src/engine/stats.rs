@@ -30,6 +30,9 @@ pub struct EngineStats {
     pub late: f64,
     /// Source symbols sent again because the receiver NACKed them.
     pub retransmitted: f64,
+    /// NACKed source symbols not sent again: retransmissions may add at most half the bytes
+    /// sent originally (a NACK storm cannot make the socket an amplifier).
+    pub retransmits_limited: f64,
     /// Source symbols that arrived after we NACKed them.
     pub retransmits_received: f64,
     /// NACK packets sent and received.
@@ -102,6 +105,16 @@ pub struct EngineStats {
     pub stream_malformed: f64,
     /// Per-stream counters, one entry per configured stream.
     pub streams: Vec<EngineStreamStats>,
+    /// Encryption (with `encrypt` other than 'none'): handshakes completed; datagrams that did
+    /// not authenticate (wrong key, altered bytes, no session, sent in the clear); authentic
+    /// packets refused as replays; HELLOs refused by the handshake rate limit; WELCOMEs withheld
+    /// by the anti-amplification limit; datagrams dropped while a handshake was pending.
+    pub handshakes: f64,
+    pub auth_failed: f64,
+    pub replayed: f64,
+    pub handshakes_limited: f64,
+    pub amplification_limited: f64,
+    pub handshake_held_drops: f64,
 }
 
 /// One stream's counters.
@@ -156,6 +169,7 @@ impl SharedStats {
             lost: r.lost as f64,
             late: (r.late + r.overdue) as f64,
             retransmitted: endpoint.retransmitted as f64,
+            retransmits_limited: endpoint.retransmits_limited as f64,
             retransmits_received: endpoint.retransmits_received as f64,
             nacks_sent: endpoint.nacks_sent as f64,
             nacks_received: endpoint.nacks_received as f64,
@@ -196,6 +210,12 @@ impl SharedStats {
             path_mtu: path.mtu as f64,
             pace_rate_bps: endpoint.pace_rate as f64,
             stream_malformed: endpoint.stream_malformed as f64,
+            handshakes: endpoint.security.handshakes as f64,
+            auth_failed: endpoint.security.auth_failed as f64,
+            replayed: endpoint.security.replayed as f64,
+            handshakes_limited: endpoint.security.handshakes_limited as f64,
+            amplification_limited: endpoint.security.amplification_limited as f64,
+            handshake_held_drops: endpoint.security.held_dropped as f64,
             streams: streams
                 .iter()
                 .map(|(id, s)| EngineStreamStats {

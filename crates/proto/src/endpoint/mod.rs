@@ -6,11 +6,13 @@
 //! destination, and bounds its memory: at most `max_peers` peers (least recently active
 //! dropped first), and a datagram that does not parse never creates a peer.
 
+mod answering;
 mod liveness;
 mod mtu;
 mod outgoing;
 mod pacer;
 mod peer;
+mod secure_link;
 mod streams;
 
 pub use liveness::PathConfig;
@@ -26,12 +28,15 @@ use lru::LruCache;
 
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
+use crate::secure::{OpenError, SecurityConfig};
 use crate::seed::SeedReceiverConfig;
 use crate::stats::Stats;
 use crate::stream::{ReceiverConfig, SenderConfig};
 use crate::time::Timestamp;
-use crate::wire::v1::PacketType;
+use crate::wire::v1::{Body, Packet, PacketType};
+use answering::Answering;
 use outgoing::Outgoing;
+use secure_link::SecureLink;
 use pacer::Pacer;
 use peer::Peer;
 
@@ -71,6 +76,8 @@ pub struct EndpointConfig {
     pub path: PathConfig,
     /// The logical streams (v1; the same at both ends). The default table has stream 0 only.
     pub streams: StreamTable,
+    /// Authentication and encryption (v1 only; `None`: packets in the clear, as seed 000).
+    pub security: Option<SecurityConfig>,
 }
 
 impl EndpointConfig {
@@ -89,6 +96,12 @@ impl EndpointConfig {
             return Err(ConfigError::out_of_range("max_peers", "at least 1", self.max_peers));
         }
         self.path.validate()?;
+        if let Some(security) = &self.security {
+            security.validate()?;
+            if matches!(self.format, Format::Seed { .. }) {
+                return Err(ConfigError::out_of_range("security", "used with the v1 format (seed 000's has no handshake)", "seed"));
+            }
+        }
         Peer::new(&self.format, self.path, Arc::new(self.streams.clone()), false, Timestamp::ZERO).map(drop)
     }
 }
@@ -116,6 +129,9 @@ pub struct EndpointStats {
     pub evicted_peers: u64,
     /// DATA packets sent again because a peer NACKed them.
     pub retransmitted: u64,
+    /// NACKed sources not sent again because retransmissions had used their budget (half the
+    /// bytes sent originally): a NACK storm.
+    pub retransmits_limited: u64,
     /// NACK packets received.
     pub nacks_received: u64,
     /// NACK packets sent.
@@ -135,6 +151,41 @@ pub struct EndpointStats {
     pub stream_malformed: u64,
     /// The pacing rate now, bits per second (0: unpaced): the cap, or the bandwidth estimate.
     pub pace_rate: u64,
+    /// Handshakes and what authentication refused (secure endpoints).
+    pub security: SecurityStats,
+}
+
+/// What a secure endpoint's handshakes and authentication did. Every datagram refused here is
+/// dropped before any receiver sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecurityStats {
+    /// Handshakes completed, as either end.
+    pub handshakes: u64,
+    /// Datagrams that did not authenticate: a HELLO or WELCOME made with another key, a sealed
+    /// packet whose tag is wrong (another key, or altered bytes), or one from an address with no
+    /// session, or a packet in the clear.
+    pub auth_failed: u64,
+    /// Authentic packets refused as already seen (a replay) or older than the replay window.
+    pub replayed: u64,
+    /// HELLOs not answered because handshakes came faster than the configured rate.
+    pub handshakes_limited: u64,
+    /// WELCOMEs withheld because the address, not yet validated, had not sent a third of it.
+    pub amplification_limited: u64,
+    /// Datagrams dropped while our handshake was pending, to bound what waits for it.
+    pub held_dropped: u64,
+    /// HELLO and WELCOME datagrams sent, and their bytes (also in the endpoint's totals).
+    pub handshake_datagrams: u64,
+    /// See [`Self::handshake_datagrams`].
+    pub handshake_bytes: u64,
+}
+
+impl SecurityStats {
+    fn count_refusal(&mut self, error: OpenError) {
+        match error {
+            OpenError::NotSealed | OpenError::Forged => self.auth_failed += 1,
+            OpenError::Replayed => self.replayed += 1,
+        }
+    }
 }
 
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
@@ -190,6 +241,10 @@ pub struct Endpoint {
     departed_streams: Vec<StreamStats>,
     /// Peers with messages in their streams' queues (paced only).
     backlogged: Vec<SocketAddr>,
+    /// Handshakes we answer, and the security counters (secure endpoints only).
+    answering: Option<Answering>,
+    /// The last datagram opened, its buffer reused for the next.
+    opened: Vec<u8>,
 }
 
 impl Endpoint {
@@ -211,6 +266,8 @@ impl Endpoint {
             departed_streams: vec![StreamStats::default(); config.streams.iter().count()],
             streams: Arc::new(config.streams),
             backlogged: Vec::new(),
+            answering: config.security.map(|security| Answering::new(security, config.max_peers)),
+            opened: Vec::new(),
         })
     }
 
@@ -225,7 +282,13 @@ impl Endpoint {
     /// important stream first.
     pub fn send_on(&mut self, to: SocketAddr, stream: u8, payload: &[u8], now: Timestamp) -> Result<(), SendError> {
         if !self.peers.contains(&to) {
-            let peer = self.new_peer(now);
+            let mut peer = self.new_peer(now);
+            if let Some(answering) = &mut self.answering {
+                let link = SecureLink::call(&answering.config, to, &mut self.outgoing, now)?;
+                answering.stats.handshake_datagrams += 1;
+                answering.stats.handshake_bytes += link.hello_len() as u64;
+                peer = peer.secure(link);
+            }
             self.admit(to, peer);
         }
         let peer = self.peers.get_mut(&to).expect("just admitted");
@@ -295,6 +358,15 @@ impl Endpoint {
 
     /// Takes in a datagram that arrived from `from`.
     pub fn handle_datagram(&mut self, from: SocketAddr, datagram: &[u8], now: Timestamp) {
+        if self.answering.is_some() {
+            self.handle_secure(from, datagram, now);
+            return;
+        }
+        self.handle_clear(from, datagram, now);
+    }
+
+    /// A datagram in the clear, or opened.
+    fn handle_clear(&mut self, from: SocketAddr, datagram: &[u8], now: Timestamp) {
         if let Some(peer) = self.peers.get_mut(&from) {
             peer.handle_datagram(datagram, now);
             peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
@@ -313,6 +385,69 @@ impl Endpoint {
             self.strays += &peer.stats().receive;
             return;
         }
+        peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
+        self.admit(from, peer);
+    }
+
+    /// On a secure endpoint: handshakes are answered or completed here; any other datagram must
+    /// open with its peer's session (or, from a new address, with the keys its HELLO earned).
+    fn handle_secure(&mut self, from: SocketAddr, datagram: &[u8], now: Timestamp) {
+        let answering = self.answering.as_mut().expect("secure");
+        let handshake = matches!(datagram.get(1), Some(&t) if t == PacketType::Hello as u8 || t == PacketType::Welcome as u8);
+        if handshake {
+            let Ok(packet) = Packet::parse(datagram) else {
+                answering.stats.auth_failed += 1;
+                return;
+            };
+            match (&packet.body, self.peers.get_mut(&from)) {
+                (Body::Welcome(welcome), Some(peer)) => {
+                    let Some(link) = peer.secure_link() else { return };
+                    match link.welcome(&answering.config, *welcome, from, &mut self.outgoing, now) {
+                        Ok(()) => answering.stats.handshakes += 1,
+                        Err(_) => answering.stats.auth_failed += 1,
+                    }
+                }
+                (Body::Welcome(_), None) => answering.stats.auth_failed += 1,
+                // Both ends called at once: the smaller ephemeral key keeps calling, the other answers.
+                (Body::Hello(hello), Some(peer)) if peer.calling_ephemeral().is_some() => {
+                    if peer.calling_ephemeral().expect("calling") < hello.message.get(1..33).unwrap_or_default() {
+                        return;
+                    }
+                    let Some((keys, welcome)) = answering.answer(&packet, now) else { return };
+                    answering.stats.handshakes += 1;
+                    answering.stats.handshake_datagrams += 1;
+                    answering.stats.handshake_bytes += welcome.len() as u64;
+                    self.outgoing.push(from, Transmit { datagram: welcome });
+                    let link = peer.secure_link().expect("calling");
+                    link.answered(&answering.config, &keys, from, &mut self.outgoing);
+                }
+                // A stranger, or a known peer that restarted: its new session must prove itself
+                // before it replaces anything.
+                (Body::Hello(_), _) => answering.hello(from, datagram, &packet, &mut self.outgoing, now),
+                _ => answering.stats.auth_failed += 1,
+            }
+            return;
+        }
+        if let Some(peer) = self.peers.get_mut(&from) {
+            let mut plain = std::mem::take(&mut self.opened);
+            let opened = peer.open(datagram, &mut plain);
+            if opened.is_ok() {
+                self.handle_clear(from, &plain, now);
+            }
+            self.opened = plain;
+            match opened {
+                Ok(()) => return,
+                // Not ours: perhaps the peer restarted and its new keys wait below.
+                Err(OpenError::NotSealed | OpenError::Forged) => {}
+                Err(error) => return self.answering.as_mut().expect("secure").stats.count_refusal(error),
+            }
+        }
+        let Some((session, plain)) = self.answering.as_mut().expect("secure").validate(from, datagram) else { return };
+        if let Some(old) = self.peers.pop(&from) {
+            self.depart(&old);
+        }
+        let mut peer = self.new_peer(now).secure(SecureLink::Open(session));
+        peer.handle_datagram(&plain, now);
         peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
         self.admit(from, peer);
     }
@@ -380,6 +515,11 @@ impl Endpoint {
                 idle.push(*address);
             } else if peer.poll_timeout().is_some_and(|t| t <= now) {
                 peer.handle_timeout(now);
+                let hello = peer.secure_timeout(*address, &mut self.outgoing, now);
+                if let (Some(answering), true) = (&mut self.answering, hello > 0) {
+                    answering.stats.handshake_datagrams += 1;
+                    answering.stats.handshake_bytes += hello as u64;
+                }
                 peer.drain(*address, now, &mut self.outgoing, &mut self.delivered);
             }
         }
@@ -406,6 +546,12 @@ impl Endpoint {
         total.receive += &self.strays;
         for (_, peer) in self.peers.iter() {
             add(&mut total, &peer.stats());
+        }
+        if let Some(answering) = &self.answering {
+            let held_dropped = total.security.held_dropped;
+            total.security = SecurityStats { held_dropped, ..answering.stats };
+            total.datagrams_sent += answering.stats.handshake_datagrams;
+            total.bytes_sent += answering.stats.handshake_bytes;
         }
         total.peers = self.peers.len();
         total.pacer_drops = self.pacer.as_ref().map_or(0, |pacer| pacer.dropped);
@@ -453,12 +599,14 @@ fn add(total: &mut EndpointStats, peer: &EndpointStats) {
     total.bytes_sent += peer.bytes_sent;
     total.receive += &peer.receive;
     total.retransmitted += peer.retransmitted;
+    total.retransmits_limited += peer.retransmits_limited;
     total.nacks_received += peer.nacks_received;
     total.nacks_sent += peer.nacks_sent;
     total.retransmits_received += peer.retransmits_received;
     total.keep_alives_sent += peer.keep_alives_sent;
     total.mtu_probes_sent += peer.mtu_probes_sent;
     total.stream_malformed += peer.stream_malformed;
+    total.security.held_dropped += peer.security.held_dropped;
 }
 
 /// The pacer's rate at the start: the cap, or the estimator's starting point when estimating

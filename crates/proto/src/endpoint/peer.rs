@@ -8,11 +8,13 @@ use std::time::Duration;
 use super::liveness::{Liveness, PathConfig, KEEP_ALIVE_TAG, TAG_MASK};
 use super::mtu::MtuProber;
 use super::outgoing::Outgoing;
+use super::secure_link::SecureLink;
 use super::streams::{PeerStreams, StreamConfig, StreamTable, DEFAULT_STREAM};
 use super::{EndpointStats, Format, PathState};
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
 use crate::outbox::Outbox;
+use crate::secure::{OpenError, Space};
 use crate::seed::{SeedReceiver, SeedSender};
 use crate::stats::Stats;
 use crate::stream::{Receiver, Sender};
@@ -45,6 +47,8 @@ pub(super) struct Peer {
     /// Whether the endpoint paces: then messages wait in the streams' queues until the pacer
     /// takes them, rather than becoming datagrams at once.
     paced: bool,
+    /// The handshake or session, on a secure endpoint.
+    secure: Option<SecureLink>,
 }
 
 impl Peer {
@@ -68,7 +72,33 @@ impl Peer {
             keep_alive_counter: 0,
             streams: PeerStreams::new(streams),
             paced,
+            secure: None,
         })
+    }
+
+    /// The peer's encryption: every datagram out is sealed (or held) by it, every one in opened.
+    pub fn secure(mut self, link: SecureLink) -> Self {
+        self.secure = Some(link);
+        self
+    }
+
+    /// Our ephemeral key while our HELLO waits for its answer.
+    pub fn calling_ephemeral(&self) -> Option<&[u8]> {
+        self.secure.as_ref().and_then(SecureLink::calling_ephemeral)
+    }
+
+    pub fn secure_link(&mut self) -> Option<&mut SecureLink> {
+        self.secure.as_mut()
+    }
+
+    /// Opens a datagram from this peer into `plain` (secure endpoints).
+    pub fn open(&mut self, datagram: &[u8], plain: &mut Vec<u8>) -> Result<(), OpenError> {
+        self.secure.as_mut().map_or(Err(OpenError::NotSealed), |link| link.open(datagram, plain))
+    }
+
+    /// Resends our HELLO if its answer is overdue; gives the bytes sent.
+    pub fn secure_timeout(&mut self, address: SocketAddr, outgoing: &mut Outgoing, now: Timestamp) -> usize {
+        self.secure.as_mut().map_or(0, |link| link.handle_timeout(address, outgoing, now))
     }
 
     /// Sends `payload` on `stream`: framed with its stream header, then queued (paced) or
@@ -275,6 +305,7 @@ impl Peer {
             self.mtu.as_ref().and_then(MtuProber::poll_timeout),
             self.idle_at(),
             self.resend_at(),
+            self.secure.as_ref().and_then(SecureLink::poll_timeout),
         ];
         streams.into_iter().chain(path.into_iter().flatten()).min()
     }
@@ -330,18 +361,28 @@ impl Peer {
         while let Some(delivery) = self.poll_delivery() {
             delivered.push_back((address, delivery));
         }
-        while let Some(transmit) = self.poll_transmit() {
+        while let Some((space, transmit)) = self.poll_transmit() {
             self.liveness.sent(now);
+            let transmit = match &mut self.secure {
+                Some(link) => match link.outbound(space, transmit.datagram) {
+                    Some(sealed) => sealed,
+                    None => continue,
+                },
+                None => transmit,
+            };
             self.counted.datagrams_sent += 1;
             self.counted.bytes_sent += transmit.datagram.len() as u64;
             outgoing.push(address, transmit);
         }
     }
 
-    fn poll_transmit(&mut self) -> Option<Transmit> {
+    /// The next datagram of either half, with the half it came from (its packet number space).
+    fn poll_transmit(&mut self) -> Option<(Space, Transmit)> {
         match &mut self.link {
-            Link::V1 { sender, receiver } => sender.poll_transmit().or_else(|| receiver.poll_transmit()),
-            Link::Seed { sender, .. } => sender.poll_transmit(),
+            Link::V1 { sender, receiver } => {
+                sender.poll_transmit().map(|t| (Space::Sender, t)).or_else(|| receiver.poll_transmit().map(|t| (Space::Receiver, t)))
+            }
+            Link::Seed { sender, .. } => sender.poll_transmit().map(|t| (Space::Sender, t)),
         }
     }
 
@@ -371,6 +412,7 @@ impl Peer {
             stats.repairs_sent = s.repairs;
             stats.blocks = s.blocks;
             stats.retransmitted = s.retransmitted;
+            stats.retransmits_limited = s.retransmits_limited;
             stats.nacks_received = s.nacks_received;
             let r = receiver.state();
             stats.nacks_sent = r.nacks_sent;
@@ -378,6 +420,7 @@ impl Peer {
         }
         stats.mtu_probes_sent = self.mtu.as_ref().map_or(0, |mtu| mtu.probes_sent);
         stats.stream_malformed = self.streams.malformed;
+        stats.security.held_dropped = self.secure.as_ref().map_or(0, SecureLink::dropped);
         stats
     }
 

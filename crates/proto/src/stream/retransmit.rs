@@ -67,12 +67,64 @@ impl History {
     }
 }
 
+/// Retransmitted bytes allowed per byte sent originally: NACKs can at most add half again to
+/// what we send, however many arrive (a NACK storm, or NACKs forged with a peer's address, cannot
+/// turn us into an amplifier).
+const RETRANSMIT_SHARE: f64 = 0.5;
+/// What may be retransmitted back to back before the share applies.
+const RETRANSMIT_BURST: f64 = 1024.0 * 1024.0;
+
+/// The token bucket retransmissions draw from, filled by original sending.
+pub(crate) struct RetransmitBudget {
+    tokens: f64,
+    /// Original bytes already turned into tokens.
+    counted: u64,
+}
+
+impl RetransmitBudget {
+    pub(crate) fn new() -> Self {
+        RetransmitBudget { tokens: RETRANSMIT_BURST / 4.0, counted: 0 }
+    }
+
+    /// Spends `bytes` on a retransmission if the bucket holds them, after crediting what was sent
+    /// originally since the last call (`original`: bytes sent so far, retransmissions excluded).
+    pub(crate) fn spend(&mut self, bytes: usize, original: u64) -> bool {
+        let earned = original.saturating_sub(self.counted);
+        self.counted = self.counted.max(original);
+        self.tokens = (self.tokens + RETRANSMIT_SHARE * earned as f64).min(RETRANSMIT_BURST);
+        if self.tokens < bytes as f64 {
+            return false;
+        }
+        self.tokens -= bytes as f64;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(ms: u64) -> Timestamp {
         Timestamp::from_micros(ms * 1000)
+    }
+
+    #[test]
+    fn retransmissions_stay_within_half_of_what_was_sent_originally() {
+        let mut budget = RetransmitBudget::new();
+        let mut original = 0u64;
+        let mut resent = 0u64;
+        for _ in 0..10_000 {
+            original += 1200;
+            // A storm: ten retransmissions asked for per original datagram.
+            for _ in 0..10 {
+                if budget.spend(1200, original) {
+                    resent += 1200;
+                }
+            }
+        }
+        let share = resent as f64 / original as f64;
+        assert!(share <= 0.5 + RETRANSMIT_BURST / original as f64, "{share}");
+        assert!(share >= 0.45, "{share}: the budget is there to be used");
     }
 
     #[test]

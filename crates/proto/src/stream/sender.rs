@@ -11,7 +11,7 @@ use super::bandwidth_feed::BandwidthFeed;
 use crate::stream::adapt::Adapter;
 use crate::stream::config::SenderConfig;
 use crate::stream::redundancy::{Plan, Redundancy};
-use crate::stream::retransmit::History;
+use crate::stream::retransmit::{History, RetransmitBudget};
 use crate::time::Timestamp;
 use crate::wire::unit::OwnedUnit;
 use crate::wire::v1::{Body, Data, Echo, Feedback, Nack, Packet, Repair};
@@ -39,6 +39,11 @@ pub struct SenderStats {
     pub nacks_received: u64,
     /// Sources a NACK asked for that were too old to make their deadline (or just resent).
     pub retransmits_refused: u64,
+    /// Sources a NACK asked for beyond the retransmission budget (half the bytes sent
+    /// originally): a NACK storm, or NACKs forged with the peer's address.
+    pub retransmits_limited: u64,
+    /// Bytes of retransmitted datagrams.
+    pub retransmitted_bytes: u64,
     /// Receiver reports received.
     pub feedback_received: u64,
     /// Control packets for this connection that did not parse, or were for another one.
@@ -85,6 +90,8 @@ pub struct Sender {
     open: Option<OpenBlock>,
     outbox: Outbox,
     history: Option<History>,
+    /// What NACKs may make us send again.
+    budget: RetransmitBudget,
     adapter: Option<Adapter>,
     /// Sources sent as of the last receiver report.
     reported_sent: Option<u64>,
@@ -105,6 +112,7 @@ impl Sender {
             open: None,
             outbox: Outbox::new(config.connection_id),
             history: config.nack.then(|| History::new(config.history_bytes)),
+            budget: RetransmitBudget::new(),
             adapter: config.adapt.map(Adapter::new),
             reported_sent: None,
             bandwidth: config.bandwidth.map(BandwidthFeed::new),
@@ -235,10 +243,17 @@ impl Sender {
                 let seq = range.block.wrapping_add(u32::from(range.first) + u32::from(offset));
                 match history.resend(seq, now, self.config.latency, spacing) {
                     Some(datagram) => {
+                        let cost = RETRANSMIT_COPIES * datagram.len();
+                        let original = self.outbox.bytes - self.stats.retransmitted_bytes;
+                        if !self.budget.spend(cost, original) {
+                            self.stats.retransmits_limited += 1;
+                            continue;
+                        }
                         for _ in 0..RETRANSMIT_COPIES {
                             self.outbox.queue_verbatim(datagram.to_vec());
                         }
                         self.stats.retransmitted += 1;
+                        self.stats.retransmitted_bytes += cost as u64;
                     }
                     None => self.stats.retransmits_refused += 1,
                 }

@@ -22,6 +22,7 @@ pub fn endpoint(path: PathConfig) -> Endpoint {
         pace_bits_per_second: 0,
         path,
         streams: StreamTable::default(),
+        security: None,
     })
     .unwrap()
 }

@@ -12,10 +12,12 @@
 
 mod control;
 mod frame;
+mod handshake;
 mod symbol;
 
 pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, StreamAck, MAX_NACK_RANGES, PROBE_OVERHEAD};
 pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
+pub use handshake::Handshake;
 pub use symbol::{Data, Repair, CODE_FLAGS, DATA_OVERHEAD, REPAIR_OVERHEAD};
 
 use crate::error::WireError;
@@ -58,6 +60,10 @@ pub enum PacketType {
     Probe = 0x09,
     /// What a reliable stream's receiver holds, so its sender can stop retransmitting.
     StreamAck = 0x0A,
+    /// The first handshake message, from the end that makes contact (secure endpoints only).
+    Hello = 0x0B,
+    /// The answer to a HELLO, completing the handshake.
+    Welcome = 0x0C,
 }
 
 impl TryFrom<u8> for PacketType {
@@ -75,6 +81,8 @@ impl TryFrom<u8> for PacketType {
             0x08 => PacketType::Frame,
             0x09 => PacketType::Probe,
             0x0A => PacketType::StreamAck,
+            0x0B => PacketType::Hello,
+            0x0C => PacketType::Welcome,
             got => return Err(WireError::UnknownType { got }),
         })
     }
@@ -130,6 +138,10 @@ pub enum Body<'a> {
     Probe(Probe),
     /// See [`StreamAck`].
     StreamAck(StreamAck),
+    /// The first handshake message; see [`Handshake`].
+    Hello(Handshake<'a>),
+    /// The answer to a HELLO; see [`Handshake`].
+    Welcome(Handshake<'a>),
 }
 
 impl Body<'_> {
@@ -146,6 +158,18 @@ impl Body<'_> {
             Body::Frame(_) => PacketType::Frame,
             Body::Probe(_) => PacketType::Probe,
             Body::StreamAck(_) => PacketType::StreamAck,
+            Body::Hello(_) => PacketType::Hello,
+            Body::Welcome(_) => PacketType::Welcome,
+        }
+    }
+
+    /// Bytes of the body's variable part (a symbol or unit), for sizing buffers up front.
+    pub(crate) fn variable_len(&self) -> usize {
+        match self {
+            Body::Data(data) => data.unit.as_bytes().len(),
+            Body::Frame(frame) => frame.symbol.len(),
+            Body::Hello(handshake) | Body::Welcome(handshake) => handshake.message.len(),
+            _ => 0,
         }
     }
 
@@ -197,6 +221,8 @@ impl<'a> Packet<'a> {
             PacketType::Frame => Body::Frame(Frame::parse(&mut reader)?),
             PacketType::Probe => Body::Probe(Probe::parse(&mut reader)?),
             PacketType::StreamAck => Body::StreamAck(StreamAck::parse(&mut reader)?),
+            PacketType::Hello => Body::Hello(Handshake::parse(&mut reader)?),
+            PacketType::Welcome => Body::Welcome(Handshake::parse(&mut reader)?),
         };
         reader.finish()?;
         Ok(Packet { header, body })
@@ -219,6 +245,7 @@ impl<'a> Packet<'a> {
             Body::Frame(body) => body.encode(out),
             Body::Probe(body) => body.encode(out),
             Body::StreamAck(body) => body.encode(out),
+            Body::Hello(body) | Body::Welcome(body) => body.encode(out),
         }
     }
 
