@@ -30,3 +30,9 @@ export function withSecurityFlags(options: ProtectionOptions, values: { passphra
   }
   return merged;
 }
+
+/** Just the flags' settings (for the P2P commands, whose links take nothing else from a URL). */
+export function securityFlags(values: { passphrase?: string; encrypt?: string }): Pick<ProtectionOptions, 'passphrase' | 'encrypt'> {
+  const { passphrase, encrypt } = withSecurityFlags({}, values);
+  return { ...(passphrase !== undefined ? { passphrase } : {}), ...(encrypt !== undefined ? { encrypt } : {}) };
+}

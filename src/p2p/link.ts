@@ -1,3 +1,4 @@
+import type { EncryptMode } from '../socket/options.js';
 import { createSocket, type PerfectSocket } from '../socket/socket.js';
 
 /** Logical stream of control messages: reliable, in order. */
@@ -29,6 +30,10 @@ export interface LinkOptions {
   blockTime?: number;
   /** Per-hop receive budget for FEC/NACK repair, ms (default 600). */
   latency?: number;
+  /** Authenticate and encrypt every link (the same passphrase on the coordinator and every peer). */
+  passphrase?: string;
+  /** What to encrypt with a passphrase: 'all' (default) or 'control' (media authenticated in the clear). */
+  encrypt?: EncryptMode;
 }
 
 export const LINK_DEFAULTS = { redundancy: 0.06, blockTime: 200, latency: 600 } as const;
@@ -62,5 +67,7 @@ export function createLinkSocket(options: LinkOptions = {}): PerfectSocket {
     ordered: false,
     tcpFallback: false,
     idleTimeout: 30_000,
+    ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    ...(options.encrypt !== undefined ? { encrypt: options.encrypt } : {}),
   });
 }

@@ -3,6 +3,7 @@ import { lookupHost } from '../../socket/resolve.js';
 import { parseEndpointUrl } from '../../url.js';
 import { formatEndpoint, parseDuration, parseEndpoint, parseFlags, parseInteger, parseNumber, parseRate, UsageError } from '../args.js';
 import { signalled } from '../signals.js';
+import { SECURITY_USAGE, securityFlags, securitySpecs } from '../security-flags.js';
 
 /** One line for the command overview. */
 export const summary = 'take a live stream and fan it out to peers through a tree of relaying peers (P2P)';
@@ -30,6 +31,7 @@ itself within its upload budget, and re-homes the children of peers that leave o
   --latency MS         end-to-end latency budget at the peers (default 1s)
   --root-upload R      the coordinator's upload budget as a multiple of the stream (default 2)
   --bitrate RATE       the stream's rate, for peers giving --upload in bits/s (default: measured)
+${SECURITY_USAGE}
   -h, --help           show this help
 
 Prints "listening on HOST:PORT" and "input on HOST:PORT" to stderr once bound, then a status
@@ -48,6 +50,7 @@ const specs = {
   'root-upload': { type: 'string' },
   bitrate: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...securitySpecs,
 } as const;
 
 /** Runs the coordinator until a signal. */
@@ -65,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
   const rootUploadRatio = values['root-upload'] === undefined ? undefined : parseNumber(values['root-upload'], '--root-upload', { min: 0.01, max: 1000 });
   const bitrate = values.bitrate === undefined ? undefined : parseRate(values.bitrate, '--bitrate');
 
+  const security = securityFlags(values);
+
   const { startCoordinator } = await import('../../p2p/coordinator.js');
   const [l, f, w] = await Promise.all([lookupHost(listen.host), lookupHost(from.host), web ? lookupHost(web.host) : undefined]);
   const stopped = signalled();
@@ -80,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(blockTimeMs !== undefined ? { blockTimeMs } : {}),
       ...(rootUploadRatio !== undefined ? { rootUploadRatio } : {}),
       ...(bitrate !== undefined ? { bitrate } : {}),
+      link: security,
     });
   } catch (err) {
     // A RangeError here is a flag combination the options refuse (e.g. --k too large for --stripes).

@@ -2,6 +2,7 @@ import { lookupHost } from '../../socket/resolve.js';
 import { parseEndpointUrl } from '../../url.js';
 import { formatEndpoint, parseDuration, parseEndpoint, parseFlags, parseNumber, parseRate, UsageError } from '../args.js';
 import { signalled } from '../signals.js';
+import { SECURITY_USAGE, securityFlags, securitySpecs } from '../security-flags.js';
 
 /** One line for the command overview. */
 export const summary = 'watch a P2P stream: join a coordinator, output the stream as UDP, relay it to other peers';
@@ -21,6 +22,7 @@ the stripes its children take from it. A parent silent for --silence is replaced
   --listen HOST:PORT       the peer's own socket (default 0.0.0.0:0, any free port)
   --upload BUDGET          upload budget: a multiple of the stream like 2x (default), or a rate like 4mbit
   --silence MS             a parent silent this long is given up (default 300ms)
+${SECURITY_USAGE}
   -h, --help               show this help
 
 Prints "listening on HOST:PORT" and "joined as ID" to stderr once placed, then a status line
@@ -35,6 +37,7 @@ const specs = {
   upload: { type: 'string' },
   silence: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...securitySpecs,
 } as const;
 
 /** "2x" -> { uploadRatio: 2 }; "4mbit" -> { uploadBps: 4e6 }. */
@@ -59,6 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   const upload = values.upload === undefined ? {} : parseUpload(values.upload);
   const silenceMs = values.silence === undefined ? undefined : parseDuration(values.silence, '--silence', { min: 20, max: 60_000 });
 
+  const security = securityFlags(values);
+
   const { startPeer } = await import('../../p2p/peer.js');
   const [c, t, l] = await Promise.all([lookupHost(coordinator.host), lookupHost(to.host), listen ? lookupHost(listen.host) : undefined]);
   const stopped = signalled();
@@ -68,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(l && listen ? { bind: { host: l.address, port: listen.port } } : {}),
     ...upload,
     ...(silenceMs !== undefined ? { silenceMs } : {}),
+    link: security,
   });
   process.stderr.write(`listening on ${formatEndpoint(peer.address.address, peer.address.port)}\n`);
   process.stderr.write(`joined as ${peer.id}\n`);
