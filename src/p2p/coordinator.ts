@@ -16,6 +16,11 @@ import { createPlacementTree, ROOT, type Move, type Placement, type PlacementTre
 import type { StateServer } from './web/index.js';
 import { encodeControl, formatAddr, P2P_VERSION, parseControl, REJOIN, type Control, type Join, type StripeAssignment } from './wire/control.js';
 import { encodeTick } from './wire/symbol.js';
+import { pushFeed } from './viewer/feed.js';
+import type { Viewer } from './viewer/viewer.js';
+
+/** Where the coordinator's web server serves the browser viewer. */
+export const VIEWER_PATH = '/watch/';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
 
@@ -81,6 +86,9 @@ class CoordinatorNode implements Coordinator {
   readonly #slotRatio: number;
   #input: DgramSocket | undefined;
   #web: StateServer | undefined;
+  #viewer: Viewer | undefined;
+  /** The input datagrams, for browser viewers. */
+  readonly #viewerFeed = pushFeed();
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
   #rebalancePending = false;
@@ -120,7 +128,10 @@ class CoordinatorNode implements Coordinator {
     this.#socket.bind(o.listen.port, o.listen.host);
     await Promise.race([once(this.#socket, 'listening'), once(this.#socket, 'error').then(([e]) => Promise.reject(e as Error))]);
     const input = createDgram({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
-    input.on('message', (msg) => this.#encoder.push(msg, localNow(), coordinatorNow()));
+    input.on('message', (msg) => {
+      this.#encoder.push(msg, localNow(), coordinatorNow());
+      this.#viewerFeed.push(msg);
+    });
     const inputReady = once(input, 'listening');
     input.bind(o.from.port, o.from.host);
     await Promise.race([inputReady, once(input, 'error').then(([e]) => Promise.reject(e as Error))]);
@@ -137,7 +148,10 @@ class CoordinatorNode implements Coordinator {
     every(200, this.#sampleRates);
     if (o.web !== undefined) {
       const { startStateServer } = await import('./web/index.js');
-      this.#web = await startStateServer({ host: o.web.host, port: o.web.port, getState: () => this.state() });
+      // The browser viewer shares the state page's server, under /watch/.
+      const { createViewer } = await import('./viewer/index.js');
+      this.#viewer = createViewer({ feed: this.#viewerFeed, basePath: VIEWER_PATH });
+      this.#web = await startStateServer({ host: o.web.host, port: o.web.port, getState: () => this.state(), mount: this.#viewer });
     }
   }
 
@@ -391,6 +405,7 @@ class CoordinatorNode implements Coordinator {
     this.#encoder.flush();
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#viewer?.close();
     await this.#web?.close();
     if (this.#input !== undefined) await new Promise<void>((resolve) => this.#input!.close(() => resolve()));
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));

@@ -65,6 +65,8 @@ export interface PeerEvents {
   switch: [record: SwitchRecord];
   /** The coordinator moved a stripe to a new parent. */
   move: [stripe: number, parent: string];
+  /** A stream datagram, as it goes out to `to` (in order, once): what a browser viewer is fed. */
+  datagram: [datagram: Buffer];
 }
 
 /** A running peer; see {@link startPeer}. */
@@ -253,6 +255,7 @@ class PeerNode extends EventEmitter<PeerEvents> implements Peer {
   readonly #emitDatagram = (d: Buffer): void => {
     this.#counters.datagramsOut++;
     this.#output?.send(d);
+    this.emit('datagram', d);
   };
 
   readonly #onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {

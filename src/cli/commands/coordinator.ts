@@ -23,7 +23,8 @@ itself within its upload budget, and re-homes the children of peers that leave o
 
   --listen HOST:PORT   where peers reach the coordinator (port 0: any free port)
   --from URL           udp://HOST:PORT the stream comes in at
-  --web HOST:PORT      serve the state page (/) and /state.json here (no authentication: keep it private)
+  --web HOST:PORT      serve the state page (/), /state.json and the browser viewer (/watch/) here
+                       (no authentication: keep it private)
   --stripes S          stripes, 2-16 (default 4)
   --k K                datagrams per block (default 9; up to 127 with 4 stripes; each stripe then
                        carries n/(k*S) of the stream, n the least with any S-1 stripes holding k)
@@ -94,7 +95,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write(`listening on ${formatEndpoint(coordinator.address.address, coordinator.address.port)}\n`);
   process.stderr.write(`input on ${formatEndpoint(coordinator.input.address, coordinator.input.port)}\n`);
-  if (coordinator.web) process.stderr.write(`state page on http://${formatEndpoint(coordinator.web.address, coordinator.web.port)}/\n`);
+  if (coordinator.web) {
+    const base = `http://${formatEndpoint(coordinator.web.address, coordinator.web.port)}`;
+    process.stderr.write(`state page on ${base}/\nviewer on ${base}/watch/\n`);
+  }
   const status = setInterval(() => {
     const s = coordinator.state();
     process.stderr.write(

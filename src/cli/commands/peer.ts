@@ -3,6 +3,8 @@ import { parseEndpointUrl } from '../../url.js';
 import { formatEndpoint, parseDuration, parseEndpoint, parseFlags, parseNumber, parseRate, UsageError } from '../args.js';
 import { signalled } from '../signals.js';
 import { SECURITY_USAGE, securityFlags, securitySpecs } from '../security-flags.js';
+import type { Peer } from '../../p2p/peer.js';
+import type { ViewerServer } from '../../p2p/viewer/server.js';
 
 /** One line for the command overview. */
 export const summary = 'watch a P2P stream: join a coordinator, output the stream as UDP, relay it to other peers';
@@ -22,6 +24,8 @@ the stripes its children take from it. A parent silent for --silence is replaced
   --listen HOST:PORT       the peer's own socket (default 0.0.0.0:0, any free port)
   --upload BUDGET          upload budget: a multiple of the stream like 2x (default), or a rate like 4mbit
   --silence MS             a parent silent this long is given up (default 300ms)
+  --web HOST:PORT          serve the browser viewer here (page, WebSocket feed, WebRTC signalling;
+                           no authentication)
 ${SECURITY_USAGE}
   -h, --help               show this help
 
@@ -36,6 +40,7 @@ const specs = {
   listen: { type: 'string' },
   upload: { type: 'string' },
   silence: { type: 'string' },
+  web: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...securitySpecs,
 } as const;
@@ -51,6 +56,15 @@ function parseUpload(text: string): { uploadRatio: number } | { uploadBps: numbe
   }
 }
 
+/** Serves the browser viewer, fed with what the peer outputs. */
+async function startViewer(peer: Peer, web: { host: string; port: number }): Promise<ViewerServer> {
+  const { emitterFeed, startViewerServer } = await import('../../p2p/viewer/index.js');
+  const { address } = await lookupHost(web.host);
+  const viewer = await startViewerServer({ host: address, port: web.port, feed: emitterFeed(peer, 'datagram') });
+  process.stderr.write(`viewer on ${viewer.url}\n`);
+  return viewer;
+}
+
 /** Runs the peer until a signal. */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, specs);
@@ -61,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const listen = values.listen === undefined ? undefined : parseEndpoint(values.listen, '--listen', { allowPortZero: true });
   const upload = values.upload === undefined ? {} : parseUpload(values.upload);
   const silenceMs = values.silence === undefined ? undefined : parseDuration(values.silence, '--silence', { min: 20, max: 60_000 });
+  const web = values.web === undefined ? undefined : parseEndpoint(values.web, '--web', { allowPortZero: true });
 
   const security = securityFlags(values);
 
@@ -77,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stderr.write(`listening on ${formatEndpoint(peer.address.address, peer.address.port)}\n`);
   process.stderr.write(`joined as ${peer.id}\n`);
+  const viewer = web === undefined ? undefined : await startViewer(peer, web);
   const status = setInterval(() => {
     const s = peer.stats();
     const a = s.assembler;
@@ -87,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   await stopped;
   clearInterval(status);
   const stats = peer.stats();
+  await viewer?.close();
   await peer.close();
   process.stderr.write(`${JSON.stringify(stats)}\n`);
   return 0;

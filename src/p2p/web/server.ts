@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { CoordinatorState } from '../state.js';
 
 /** Options for {@link startStateServer}. */
@@ -28,6 +29,14 @@ export interface StateServerOptions {
   getState: () => CoordinatorState;
   /** How often /events pushes the state, ms. Default 1000. */
   pushIntervalMs?: number;
+  /**
+   * Another handler sharing the server, asked first (the browser viewer, under its own path):
+   * each returns whether the request or upgrade was its own.
+   */
+  mount?: {
+    handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  };
 }
 
 /** A running state server. */
@@ -141,6 +150,7 @@ export async function startStateServer(options: StateServerOptions): Promise<Sta
 
   const server = createServer((req, res) => {
     try {
+      if (options.mount?.handleRequest(req, res)) return;
       handle(req, res);
     } catch (err) {
       // getState() threw (or JSON.stringify met a cycle): report it, keep serving.
@@ -152,6 +162,9 @@ export async function startStateServer(options: StateServerOptions): Promise<Sta
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!options.mount?.handleUpgrade(req, socket, head)) socket.destroy();
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
