@@ -26,6 +26,9 @@ export interface Point {
   y: number;
 }
 
+/** The coordinator's position (the root of every stripe): distances are measured from it. */
+export const ORIGIN: Readonly<Point> = { x: 0, y: 0 };
+
 /** Draws a peer position: uniform bearing, log-normal distance from the coordinator. */
 export function drawPosition(rng: Rng, net: NetworkConfig): Point {
   // Box-Muller for one standard normal.
