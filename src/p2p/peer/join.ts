@@ -11,6 +11,11 @@ export function joinMessage(o: ResolvedPeerOptions, rttMs: number): Join {
   return { t: 'join', v: P2P_VERSION, ...o.budget, rttMs };
 }
 
+/** With a passphrase, silence most likely means the coordinator holds another one (or none). */
+function whyUnanswered(o: ResolvedPeerOptions): string {
+  return o.link.passphrase === undefined ? '' : ' (with --passphrase: does the coordinator use the same passphrase?)';
+}
+
 /**
  * The join handshake: PINGs the coordinator until one is answered (the round trip, which the
  * placement weighs, and the clock offset, into `clock`), then JOINs, all within
@@ -23,7 +28,7 @@ export async function joinCoordinator(channel: ControlChannel, clock: ClockMap, 
   // 1. The round trip and the clock offset.
   let rttMs = -1;
   while (rttMs < 0) {
-    if (localNow() >= end || channel.closed) throw new Error(`no answer from the coordinator at ${channel.coordinatorAddr} within ${o.joinTimeoutMs} ms`);
+    if (localNow() >= end || channel.closed) throw new Error(`no answer from the coordinator at ${channel.coordinatorAddr} within ${o.joinTimeoutMs} ms${whyUnanswered(o)}`);
     const sent = localNow();
     channel.send(channel.coordinator, { t: 'ping', at: sent });
     const pong = await channel.await((m) => m.t === 'pong' && m.at === sent, Math.min(PING_WAIT_MS, end - localNow()));
