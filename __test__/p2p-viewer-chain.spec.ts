@@ -5,68 +5,16 @@
  * the third must keep playing, through another parent or the WebSocket, without a long stall.
  */
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ffmpegAvailable, generateTs, replay, splitDatagrams } from '../src/media/index.js';
+import { generateTs, replay, splitDatagrams } from '../src/media/index.js';
 import { startViewerServer, udpFeed, type ViewerServer } from '../src/p2p/viewer/index.js';
+import { browserReady, CHROMIUM, CHROMIUM_ARGS, longestStall, skipOrFail, snap, type Snapshot } from './helpers/viewer-page.js';
+import { until } from './helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--autoplay-policy=no-user-gesture-required',
-  // Loopback WebRTC between pages: real host candidates instead of mDNS names, loopback allowed.
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
-const browserReady = existsSync(CHROMIUM) && ffmpegAvailable();
-/** In CI (.ci/run installs both) a missing browser is a failure, not a skip. */
-const skipOrFail = (t: { pass(m: string): void; fail(m: string): void }): void =>
-  process.env.CI ? t.fail(`${CHROMIUM} or ffmpeg missing in CI`) : t.pass(`skipped: needs ${CHROMIUM} and ffmpeg`);
 /** The P2P latency budget (the coordinator's default): a repair must not stall playback longer. */
 const BUDGET_MS = 1000;
-
-interface Snapshot {
-  id: string;
-  wsFeed: boolean;
-  bytesByFeed: Record<string, number>;
-  activeParents: string[];
-  currentTime: number;
-  framesDecoded: number;
-  framesDropped: number;
-  recovered: number;
-  lost: number;
-  log: string[];
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const snap = (page: Page): Promise<Snapshot> => page.evaluate(() => (globalThis as unknown as { __viewer: { snapshot(): Snapshot } }).__viewer.snapshot());
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** Samples currentTime every 100 ms for `ms`; the longest stretch without progress. */
-async function longestStall(page: Page, ms: number): Promise<{ stallMs: number; advancedS: number }> {
-  let last = (await snap(page)).currentTime;
-  const start = last;
-  let lastMoved = Date.now();
-  let stallMs = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    await sleep(100);
-    const now = (await snap(page)).currentTime;
-    if (now > last) {
-      stallMs = Math.max(stallMs, Date.now() - lastMoved);
-      lastMoved = Date.now();
-      last = now;
-    }
-  }
-  return { stallMs: Math.max(stallMs, Date.now() - lastMoved), advancedS: last - start };
-}
 
 /** Runs the three-page scenario; `check` gets the pages and the server once all three play. */
 async function threeViewers(
@@ -89,7 +37,7 @@ async function threeViewers(
       await page.waitForFunction(() => '__viewer' in globalThis); // the module script has run
       pages.push(page);
       // Each joins once the one before plays, so it can be a parent.
-      await until(`page ${i + 1} to play`, async () => (await snap(page)).currentTime > 0.3);
+      await until(async () => (await snap(page)).currentTime > 0.3, 20_000, { what: `page ${i + 1} to play`, everyMs: 100 });
     }
     await check(pages, viewer);
   } finally {
@@ -109,12 +57,12 @@ test.serial('three browsers in a chain: the third is fed by the second, the serv
     const [id1, id2, id3] = await Promise.all(pages.map(async (p) => (await snap(p)).id));
     let last: Snapshot[] = [];
     await until(
-      'the chain to settle',
       async () => {
         last = await Promise.all(pages.map(snap));
         return last[0]!.wsFeed && !last[1]!.wsFeed && !last[2]!.wsFeed && last[2]!.activeParents.length > 0;
       },
       30_000,
+      { what: 'the chain to settle', everyMs: 100 },
     ).catch((err: Error) => {
       for (const s of last) t.log(`${s.id}: ws ${s.wsFeed} parents ${s.activeParents} | ${s.log.slice(-8).join(' | ')}`);
       throw err;
@@ -158,7 +106,7 @@ test.serial('with two parents each (the default), the third loses nothing when o
   await threeViewers(2, async (pages, viewer) => {
     const [, second, third] = pages as [Page, Page, Page];
     const [id1, id2, id3] = await Promise.all(pages.map(async (p) => (await snap(p)).id));
-    await until('the third to use both parents', async () => (await snap(third)).activeParents.length === 2);
+    await until(async () => (await snap(third)).activeParents.length === 2, 20_000, { what: 'the third to use both parents', everyMs: 100 });
     const tree = viewer.state().viewers;
     t.deepEqual(tree.find((v) => v.id === id3)!.parents.sort(), [id1, id2].sort(), 'the third takes both earlier pages');
     t.deepEqual(tree.find((v) => v.id === id1)!.children.sort(), [id2, id3].sort());
@@ -184,7 +132,7 @@ test.serial('a parent that hangs with its sockets open is given up after its sil
   await threeViewers(1, async (pages, viewer) => {
     const [, second, third] = pages as [Page, Page, Page];
     const [id1, id2, id3] = await Promise.all(pages.map(async (p) => (await snap(p)).id));
-    await until('the chain to settle', async () => (await snap(third)).activeParents[0] === id2);
+    await until(async () => (await snap(third)).activeParents[0] === id2, 20_000, { what: 'the chain to settle', everyMs: 100 });
     // Busy-loop the middle page's main thread: it stops forwarding, but its WebSocket and data
     // channels stay open, so only the child's silence detection can notice (a hung tab).
     const frozen = second.evaluate(() => {

@@ -8,10 +8,11 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Decoder, Encoder } from '../src/index.js';
-import { ffmpegAvailable, generateTs, replay, splitDatagrams } from '../src/media/index.js';
+import { generateTs, replay, splitDatagrams } from '../src/media/index.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
@@ -20,44 +21,8 @@ import { BlockFramer, createViewer, pushFeed, startViewerServer, SYMBOL_HEADER, 
 import * as zfec from '../src/p2p/viewer/static/zfec.js';
 // @ts-expect-error plain browser JS module without type declarations
 import { Assembler as AssemblerJs } from '../src/p2p/viewer/static/assembler.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-/** Loopback WebRTC in headless Chromium: real host candidates, loopback allowed. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
-const browserReady = existsSync(CHROMIUM) && ffmpegAvailable();
-/** In CI (.ci/run installs both) a missing browser is a failure, not a skip. */
-const skipOrFail = (t: { pass(m: string): void; fail(m: string): void }): void =>
-  process.env.CI ? t.fail(`${CHROMIUM} or ffmpeg missing in CI`) : t.pass(`skipped: needs ${CHROMIUM} and ffmpeg`);
-
-interface Snapshot {
-  id: string;
-  wsFeed: boolean;
-  bytesByFeed: Record<string, number>;
-  parents: string[];
-  activeParents: string[];
-  children: string[];
-  currentTime: number;
-  framesDecoded: number;
-  framesDropped: number;
-  recovered: number;
-  lost: number;
-  simulatedDrops: number;
-  resendAsks: number;
-  released: number;
-  ageMs: number;
-  bufferedS: number;
-  width: number;
-  height: number;
-  log: string[];
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const snap = (page: Page): Promise<Snapshot> => page.evaluate(() => (globalThis as unknown as { __viewer: { snapshot(): Snapshot } }).__viewer.snapshot());
+import { browserReady, CHROMIUM, CHROMIUM_ARGS, longestStall, skipOrFail, snap, type Snapshot } from './helpers/viewer-page.js';
+import { until } from './helpers/wait.js';
 
 /** A live stream: generated H.264 TS replayed at its mux rate into a UDP feed, plus a viewer server. */
 async function liveViewer(opts: { maxParents?: number; width?: number; height?: number; bitrate?: number } = {}) {
@@ -300,25 +265,6 @@ test('createViewer mounts under a path on an existing server; the WebSocket gree
   }
 });
 
-/** Samples currentTime every 100 ms for `ms`; returns the longest stretch without progress. */
-async function longestStall(page: Page, ms: number): Promise<{ stallMs: number; advancedS: number }> {
-  let last = (await snap(page)).currentTime;
-  const start = last;
-  let lastMoved = Date.now();
-  let stallMs = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    await sleep(100);
-    const now = (await snap(page)).currentTime;
-    if (now > last) {
-      stallMs = Math.max(stallMs, Date.now() - lastMoved);
-      lastMoved = Date.now();
-      last = now;
-    }
-  }
-  stallMs = Math.max(stallMs, Date.now() - lastMoved);
-  return { stallMs, advancedS: last - start };
-}
 
 test.serial('headless Chromium plays the live stream from the WebSocket', async (t) => {
   if (!browserReady) return skipOrFail(t);
@@ -410,7 +356,7 @@ test.serial('the page comes back by itself after the server restarts', async (t)
     await viewer.close();
     await page.waitForFunction(() => document.querySelector('#overlay')?.textContent?.includes('DISCONNECTED'), undefined, { timeout: 5000 });
     viewer = await startViewerServer({ host: '127.0.0.1', port, feed });
-    await until(async () => viewer.state().viewers.length === 1, 10_000);
+    await until(async () => viewer.state().viewers.length === 1, 10_000, { everyMs: 100 });
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).currentTime > 0.3, undefined, { timeout: 15_000 });
     t.true((await snap(page)).currentTime > 0.3, 'plays again');
   } finally {
@@ -422,10 +368,3 @@ test.serial('the page comes back by itself after the server restarts', async (t)
   }
 });
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(100);
-  }
-}
