@@ -90,8 +90,7 @@ impl Answering {
             return;
         }
         pending.bytes_out += pending.welcome.len();
-        self.stats.handshake_datagrams += 1;
-        self.stats.handshake_bytes += pending.welcome.len() as u64;
+        self.stats.count_handshake_sent(pending.welcome.len());
         outgoing.push(from, Transmit { datagram: pending.welcome.clone() });
     }
 

@@ -13,11 +13,13 @@ mod outgoing;
 mod pacer;
 mod peer;
 mod secure_link;
+mod security;
 mod streams;
 
 pub use liveness::PathConfig;
 pub use streams::{StreamConfig, StreamStats, StreamTable, DEFAULT_STREAM, MAX_STREAM_ID};
 pub use mtu::{MtuConfig, MtuProber};
+pub use security::SecurityStats;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -28,12 +30,12 @@ use lru::LruCache;
 
 use crate::error::{ConfigError, SendError};
 use crate::event::{Delivery, Transmit};
-use crate::secure::{OpenError, SecurityConfig};
+use crate::secure::SecurityConfig;
 use crate::seed::SeedReceiverConfig;
 use crate::stats::Stats;
 use crate::stream::{ReceiverConfig, SenderConfig};
 use crate::time::Timestamp;
-use crate::wire::v1::{Body, Packet, PacketType};
+use crate::wire::v1::PacketType;
 use answering::Answering;
 use outgoing::Outgoing;
 use secure_link::SecureLink;
@@ -155,39 +157,6 @@ pub struct EndpointStats {
     pub security: SecurityStats,
 }
 
-/// What a secure endpoint's handshakes and authentication did. Every datagram refused here is
-/// dropped before any receiver sees it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SecurityStats {
-    /// Handshakes completed, as either end.
-    pub handshakes: u64,
-    /// Datagrams that did not authenticate: a HELLO or WELCOME made with another key, a sealed
-    /// packet whose tag is wrong (another key, or altered bytes), or one from an address with no
-    /// session, or a packet in the clear.
-    pub auth_failed: u64,
-    /// Authentic packets refused as already seen (a replay) or older than the replay window.
-    pub replayed: u64,
-    /// HELLOs not answered because handshakes came faster than the configured rate.
-    pub handshakes_limited: u64,
-    /// WELCOMEs withheld because the address, not yet validated, had not sent a third of it.
-    pub amplification_limited: u64,
-    /// Datagrams dropped while our handshake was pending, to bound what waits for it.
-    pub held_dropped: u64,
-    /// HELLO and WELCOME datagrams sent, and their bytes (also in the endpoint's totals).
-    pub handshake_datagrams: u64,
-    /// See [`Self::handshake_datagrams`].
-    pub handshake_bytes: u64,
-}
-
-impl SecurityStats {
-    fn count_refusal(&mut self, error: OpenError) {
-        match error {
-            OpenError::NotSealed | OpenError::Forged => self.auth_failed += 1,
-            OpenError::Replayed => self.replayed += 1,
-        }
-    }
-}
-
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
 /// RTT, the repair ratio and block shape we send with, the loss before repair.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -285,8 +254,7 @@ impl Endpoint {
             let mut peer = self.new_peer(now);
             if let Some(answering) = &mut self.answering {
                 let link = SecureLink::call(&answering.config, to, &mut self.outgoing, now)?;
-                answering.stats.handshake_datagrams += 1;
-                answering.stats.handshake_bytes += link.hello_len() as u64;
+                answering.stats.count_handshake_sent(link.hello_len());
                 peer = peer.secure(link);
             }
             self.admit(to, peer);
@@ -389,68 +357,6 @@ impl Endpoint {
         self.admit(from, peer);
     }
 
-    /// On a secure endpoint: handshakes are answered or completed here; any other datagram must
-    /// open with its peer's session (or, from a new address, with the keys its HELLO earned).
-    fn handle_secure(&mut self, from: SocketAddr, datagram: &[u8], now: Timestamp) {
-        let answering = self.answering.as_mut().expect("secure");
-        let handshake = matches!(datagram.get(1), Some(&t) if t == PacketType::Hello as u8 || t == PacketType::Welcome as u8);
-        if handshake {
-            let Ok(packet) = Packet::parse(datagram) else {
-                answering.stats.auth_failed += 1;
-                return;
-            };
-            match (&packet.body, self.peers.get_mut(&from)) {
-                (Body::Welcome(welcome), Some(peer)) => {
-                    let Some(link) = peer.secure_link() else { return };
-                    match link.welcome(&answering.config, *welcome, from, &mut self.outgoing, now) {
-                        Ok(()) => answering.stats.handshakes += 1,
-                        Err(_) => answering.stats.auth_failed += 1,
-                    }
-                }
-                (Body::Welcome(_), None) => answering.stats.auth_failed += 1,
-                // Both ends called at once: the smaller ephemeral key keeps calling, the other answers.
-                (Body::Hello(hello), Some(peer)) if peer.calling_ephemeral().is_some() => {
-                    if peer.calling_ephemeral().expect("calling") < hello.message.get(1..33).unwrap_or_default() {
-                        return;
-                    }
-                    let Some((keys, welcome)) = answering.answer(&packet, now) else { return };
-                    answering.stats.handshakes += 1;
-                    answering.stats.handshake_datagrams += 1;
-                    answering.stats.handshake_bytes += welcome.len() as u64;
-                    self.outgoing.push(from, Transmit { datagram: welcome });
-                    let link = peer.secure_link().expect("calling");
-                    link.answered(&answering.config, &keys, from, &mut self.outgoing);
-                }
-                // A stranger, or a known peer that restarted: its new session must prove itself
-                // before it replaces anything.
-                (Body::Hello(_), _) => answering.hello(from, datagram, &packet, &mut self.outgoing, now),
-                _ => answering.stats.auth_failed += 1,
-            }
-            return;
-        }
-        if let Some(peer) = self.peers.get_mut(&from) {
-            let mut plain = std::mem::take(&mut self.opened);
-            let opened = peer.open(datagram, &mut plain);
-            if opened.is_ok() {
-                self.handle_clear(from, &plain, now);
-            }
-            self.opened = plain;
-            match opened {
-                Ok(()) => return,
-                // Not ours: perhaps the peer restarted and its new keys wait below.
-                Err(OpenError::NotSealed | OpenError::Forged) => {}
-                Err(error) => return self.answering.as_mut().expect("secure").stats.count_refusal(error),
-            }
-        }
-        let Some((session, plain)) = self.answering.as_mut().expect("secure").validate(from, datagram) else { return };
-        if let Some(old) = self.peers.pop(&from) {
-            self.depart(&old);
-        }
-        let mut peer = self.new_peer(now).secure(SecureLink::Open(session));
-        peer.handle_datagram(&plain, now);
-        peer.drain(from, now, &mut self.outgoing, &mut self.delivered);
-        self.admit(from, peer);
-    }
 
     /// The next datagram to send at `now`, with its destination; when paced, `None` until
     /// the pacer lets the next one go (see [`Self::poll_timeout`]).
@@ -517,8 +423,7 @@ impl Endpoint {
                 peer.handle_timeout(now);
                 let hello = peer.secure_timeout(*address, &mut self.outgoing, now);
                 if let (Some(answering), true) = (&mut self.answering, hello > 0) {
-                    answering.stats.handshake_datagrams += 1;
-                    answering.stats.handshake_bytes += hello as u64;
+                    answering.stats.count_handshake_sent(hello);
                 }
                 peer.drain(*address, now, &mut self.outgoing, &mut self.delivered);
             }
