@@ -86,6 +86,54 @@ test('data shards come back as views of the input, parity as fresh buffers', (t)
   t.not(encoded[2]![0], again[2]![0], 'parity of separate calls must not alias')
 })
 
+test('encodeInto writes the same parity as encode, from arrays or back-to-back blocks, at random shapes', (t) => {
+  const random = prng(0x1a70)
+  for (let round = 0; round < 500; round++) {
+    const n = 1 + Math.floor(random() * 256)
+    const k = 1 + Math.floor(random() * n)
+    const m = n - k
+    // Past 4096 bytes a shard is not staged: that path too.
+    const length = random() < 0.1 ? 4097 : Math.floor(random() * 1500)
+    const encoder = new Encoder(k, n)
+    const block = randomBytes(k * length)
+    const data = Array.from({ length: k }, (_, i) => block.subarray(i * length, (i + 1) * length))
+    const expected = Buffer.concat(encoder.encode(data).slice(k))
+    const eachParity = Array.from({ length: m }, () => Buffer.alloc(length, 0xaa))
+    encoder.encodeInto(data, eachParity)
+    const parityBlock = Buffer.alloc(m * length, 0x55)
+    encoder.encodeInto(block, parityBlock)
+    const parityFromArrays = Buffer.alloc(m * length, 0x33)
+    encoder.encodeInto(data, parityFromArrays)
+    if (!Buffer.concat(eachParity).equals(expected) || !parityBlock.equals(expected) || !parityFromArrays.equals(expected)) {
+      t.fail(`k=${k} n=${n} len=${length}`)
+    }
+  }
+  t.pass()
+})
+
+test('encodeInto refuses misshapen or overlapping buffers, naming them, and writes nothing', (t) => {
+  const e = new Encoder(3, 5)
+  const a = Buffer.alloc(4, 1)
+  const block = Buffer.alloc(12, 1)
+  const parity = Buffer.alloc(8, 0xee)
+  const cases: Array<[() => unknown, RegExp]> = [
+    [() => e.encodeInto(Buffer.alloc(13), parity), /data.*multiple of 3/],
+    [() => e.encodeInto(block, Buffer.alloc(7)), /parity.*2 shards of 4 bytes/],
+    [() => e.encodeInto(block, [Buffer.alloc(4), Buffer.alloc(5)]), /parity/],
+    [() => e.encodeInto(block, [Buffer.alloc(4), 'x' as never]), /parity\[1\]/],
+    [() => e.encodeInto(block, [parity.subarray(0, 4), parity.subarray(2, 6)]), /parity\[1\] overlaps/],
+    [() => e.encodeInto(block, block.subarray(0, 8)), /parity\[0\] overlaps/],
+    [() => e.encodeInto([a, a, Buffer.alloc(5)], parity), /shards\[2\]/],
+    [() => e.encodeInto('abc' as never, parity), /data/],
+    [() => e.encodeInto(block, 'abc' as never), /parity/],
+  ]
+  for (const [call, pattern] of cases) {
+    const error = t.throws(call, { instanceOf: TypeError })
+    t.regex(error!.message, pattern)
+  }
+  t.true(parity.every((b) => b === 0xee), 'a refused call writes nothing')
+})
+
 test('shards agree with a live zfec peer (python3-zfec) at random shapes', (t) => {
   const random = prng(99)
   const shapes = Array.from({ length: 40 }, () => {

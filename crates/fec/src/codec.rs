@@ -63,6 +63,22 @@ impl ReedSolomon {
 
     /// The process-wide codec for a shape, built once and then reused (a bounded cache).
     pub fn shared(k: usize, n: usize) -> Result<Arc<Self>, FecError> {
+        // Each thread remembers the last shape it asked for, so a run of calls with one shape
+        // (the usual case) takes no lock.
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Arc<ReedSolomon>>> = const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some(codec) if codec.k == k && codec.n == n => Ok(codec.clone()),
+            _ => {
+                let codec = Self::shared_locked(k, n)?;
+                *last = Some(codec.clone());
+                Ok(codec)
+            }
+        })
+    }
+
+    fn shared_locked(k: usize, n: usize) -> Result<Arc<Self>, FecError> {
         static SHAPES: OnceLock<Mutex<LruCache<(usize, usize), Arc<ReedSolomon>>>> = OnceLock::new();
         let shapes = SHAPES.get_or_init(|| Mutex::new(LruCache::new(NonZeroUsize::new(SHAPE_CACHE).unwrap())));
         if let Some(codec) = shapes.lock().unwrap().get(&(k, n)) {

@@ -1,15 +1,15 @@
-//! The codec's hot paths as raw N-API callbacks. The encoder has two ways in:
+//! The codec's hot paths as raw N-API callbacks, which take their buffers as call arguments:
+//! one `napi_get_cb_info` fetches them all, where reading an array costs a `napi_get_element`
+//! (with its exception scope) per element, measured at about half of a (20, 5, 1200-byte)
+//! encode.
 //!
-//! - `encodeParity(k, n, parity, ...shards)`: shards arrive as call arguments rather than as
-//!   an array: one `napi_get_cb_info` fetches them all, where reading an array costs a
-//!   `napi_get_element` (with its exception scope) per shard, which measured at about half of
-//!   a (20, 5, 1200-byte) encode.
-//! - `encodeStaged(k, n, parity, staging)`: the shards already copied back to back into one
-//!   staging buffer. For MTU-sized shards JS copies them (`TypedArray.set`) faster than N-API
-//!   can describe them one by one (about 70 ns against 125 ns a shard, measured).
-//!
-//! The decoder has the staged one: `recoverStaged(k, n, out, staging, indices, length)`, the
-//! shards back to back in `staging`, their indices as bytes.
+//! - `encodeInto(k, n, data, ...parity)`: `data` holds the k shards back to back, or is null
+//!   and the k shards come first among the arguments. `parity` is one buffer for the n - k
+//!   parity shards back to back, or one buffer each. For MTU-sized shards JS copies them into
+//!   a staging buffer (`TypedArray.set`) faster than N-API can describe them one by one (about
+//!   70 ns against 125 ns a shard, measured), so `Encoder` stages them and passes `data`.
+//! - `recoverStaged(k, n, out, staging, indices, length)`: the decoder's, the shards back to
+//!   back in `staging`, their indices as bytes.
 
 use std::ptr;
 
@@ -17,18 +17,20 @@ use fec::{ReedSolomon, MAX_SHARDS};
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
+use smallvec::SmallVec;
 
 use crate::args::{split_mut, typed_array_bytes};
 
-/// k, n, parity, then up to MAX_SHARDS shards; one more slot to notice too many.
+/// k, n, data, then up to MAX_SHARDS buffers; one more slot to notice too many.
 const MAX_ARGS: usize = 3 + MAX_SHARDS + 1;
+/// Enough for a staged encode with one parity buffer per shard at the usual shapes.
+const FEW_ARGS: usize = 16;
 
-/// Registers the raw callback on the module's exports.
+/// Registers the raw callbacks on the module's exports.
 #[napi(module_exports)]
 pub fn register(mut exports: Object, env: Env) -> Result<()> {
     type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
-    let callbacks: [(&str, Callback); 3] =
-        [("encodeParity", encode_parity), ("encodeStaged", encode_staged), ("recoverStaged", recover_staged)];
+    let callbacks: [(&str, Callback); 2] = [("encodeInto", encode_into), ("recoverStaged", recover_staged)];
     for (name, callback) in callbacks {
         let mut function = ptr::null_mut();
         check_status!(unsafe {
@@ -39,12 +41,8 @@ pub fn register(mut exports: Object, env: Env) -> Result<()> {
     Ok(())
 }
 
-unsafe extern "C" fn encode_parity(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    unsafe { run(env, info, encode_from_arguments) }
-}
-
-unsafe extern "C" fn encode_staged(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    unsafe { run(env, info, encode_from_staging) }
+unsafe extern "C" fn encode_into(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    unsafe { run(env, info, encode_into_buffers) }
 }
 
 unsafe extern "C" fn recover_staged(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
@@ -56,9 +54,15 @@ type Outcome = std::result::Result<(), (bool, String)>;
 
 /// Fetches the call's arguments, runs `body`, and throws its error, if any.
 unsafe fn run(env: sys::napi_env, info: sys::napi_callback_info, body: unsafe fn(sys::napi_env, &[sys::napi_value]) -> Outcome) -> sys::napi_value {
-    let mut argc = MAX_ARGS;
+    // N-API fills every slot past the actual arguments with `undefined`, so ask for a few
+    // first and for all only when there are more: filling 260 slots per call showed in profiles.
     let mut argv = [ptr::null_mut(); MAX_ARGS];
-    let status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    let mut argc = FEW_ARGS;
+    let mut status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    if status == sys::Status::napi_ok && argc > FEW_ARGS {
+        argc = MAX_ARGS;
+        status = unsafe { sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    }
     if status != sys::Status::napi_ok {
         return ptr::null_mut();
     }
@@ -75,31 +79,88 @@ unsafe fn run(env: sys::napi_env, info: sys::napi_callback_info, body: unsafe fn
     ptr::null_mut()
 }
 
-unsafe fn encode_from_arguments(env: sys::napi_env, argv: &[sys::napi_value]) -> Outcome {
-    let [k, n, parity, shards @ ..] = argv else {
-        return Err((false, "encodeParity(k, n, parity, ...shards) needs at least three arguments".into()));
+unsafe fn encode_into_buffers(env: sys::napi_env, argv: &[sys::napi_value]) -> Outcome {
+    let [k, n, data, rest @ ..] = argv else {
+        return Err((false, "encodeInto(k, n, data, ...parity) needs at least three arguments".into()));
     };
-    let (codec, parity) = unsafe { shape_and_parity(env, *k, *n, *parity)? };
-    let data = shards
-        .iter()
-        .enumerate()
-        .map(|(i, &value)| unsafe { typed_array_bytes(env, value) }.map(|s| &*s).ok_or_else(|| (false, format!("shards[{i}] must be a Uint8Array"))))
-        .collect::<std::result::Result<Vec<&[u8]>, _>>()?;
-    encode(&codec, &data, parity)
+    let (k, n) = unsafe { (uint32(env, *k), uint32(env, *n)) };
+    let codec = ReedSolomon::shared(k, n).map_err(|e| (e.is_range_error(), e.to_string()))?;
+    let m = codec.parity_shards();
+    let (shards, parity) = if unsafe { is_null(env, *data) } {
+        let (shards, parity) = rest.split_at(k.min(rest.len()));
+        (unsafe { spans(env, shards, "shards") }?, parity)
+    } else {
+        let (ptr, bytes) = unsafe { span(env, *data) }.ok_or_else(|| (false, "data must be a Uint8Array".to_string()))?;
+        if bytes % k != 0 {
+            return Err((false, format!("data must hold {k} shards of equal length back to back (a multiple of {k} bytes), got {bytes} bytes")));
+        }
+        let len = bytes / k;
+        ((0..k).map(|i| (ptr.wrapping_add(i * len), len)).collect(), rest)
+    };
+    let len = shards.first().map_or(0, |&(_, len)| len);
+    let parity: Shards<Span> = match parity {
+        [block] => {
+            let (ptr, bytes) = unsafe { span(env, *block) }.ok_or_else(|| (false, "parity must be a Uint8Array".to_string()))?;
+            if bytes != m * len {
+                return Err((false, format!("parity must hold {m} shards of {len} bytes back to back ({} bytes), got {bytes}", m * len)));
+            }
+            (0..m).map(|j| (ptr.wrapping_add(j * len), len)).collect()
+        }
+        each => unsafe { spans(env, each, "parity") }?,
+    };
+    check_disjoint(&parity, &shards)?;
+    // SAFETY: every span is a live typed array of this call (or a piece of one), and no parity
+    // span overlaps another span.
+    let data: Shards<&[u8]> = shards.iter().map(|&(ptr, len)| unsafe { span_bytes(ptr, len) } as &[u8]).collect();
+    let mut outputs: Shards<&mut [u8]> = parity.iter().map(|&(ptr, len)| unsafe { span_bytes(ptr, len) }).collect();
+    codec.encode_parity(&data, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
 }
 
-unsafe fn encode_from_staging(env: sys::napi_env, argv: &[sys::napi_value]) -> Outcome {
-    let [k, n, parity, staging] = argv else {
-        return Err((false, "encodeStaged(k, n, parity, staging) takes four arguments".into()));
+/// The memory of a typed array (or a piece of one): start and length.
+type Span = (*mut u8, usize);
+
+/// Up to this many shards are listed on the stack rather than the heap.
+type Shards<T> = SmallVec<[T; 32]>;
+
+/// The memory of a `Uint8Array` argument; `None` for anything else.
+unsafe fn span(env: sys::napi_env, value: sys::napi_value) -> Option<Span> {
+    unsafe { typed_array_bytes(env, value) }.map(|bytes| (bytes.as_mut_ptr(), bytes.len()))
+}
+
+/// Each argument's memory, naming `name[i]` when one is not a Uint8Array.
+unsafe fn spans(env: sys::napi_env, values: &[sys::napi_value], name: &str) -> std::result::Result<Shards<Span>, (bool, String)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| unsafe { span(env, value) }.ok_or_else(|| (false, format!("{name}[{i}] must be a Uint8Array"))))
+        .collect()
+}
+
+/// # Safety
+/// `ptr..ptr + len` must be memory of a live typed array that nothing else borrows mutably.
+unsafe fn span_bytes<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(ptr, len) } }
+}
+
+/// Refuses parity buffers that overlap each other or `others`: the kernel reads and writes
+/// them as separate memory.
+fn check_disjoint(parity: &[Span], others: &[Span]) -> Outcome {
+    let overlap = |(a, a_len): Span, (b, b_len): Span| {
+        let (a, b) = (a as usize, b as usize);
+        a_len > 0 && b_len > 0 && a < b + b_len && b < a + a_len
     };
-    let (codec, parity) = unsafe { shape_and_parity(env, *k, *n, *parity)? };
-    let staging = unsafe { typed_array_bytes(env, *staging) }.ok_or_else(|| (false, "staging must be a Uint8Array".to_string()))?;
-    let len = parity.len() / codec.parity_shards().max(1);
-    if staging.len() < len * codec.data_shards() {
-        return Err((false, format!("staging must hold {} shards of {len} bytes", codec.data_shards())));
+    for (i, &mine) in parity.iter().enumerate() {
+        if parity[..i].iter().chain(others).any(|&other| overlap(mine, other)) {
+            return Err((false, format!("parity[{i}] overlaps another buffer; each parity shard needs memory of its own")));
+        }
     }
-    let data: Vec<&[u8]> = (0..codec.data_shards()).map(|i| &staging[i * len..(i + 1) * len]).collect();
-    encode(&codec, &data, parity)
+    Ok(())
+}
+
+unsafe fn is_null(env: sys::napi_env, value: sys::napi_value) -> bool {
+    let mut kind = 0;
+    unsafe { sys::napi_typeof(env, value, &mut kind) };
+    kind == sys::ValueType::napi_null
 }
 
 unsafe fn recover_from_staging(env: sys::napi_env, argv: &[sys::napi_value]) -> Outcome {
@@ -124,17 +185,6 @@ unsafe fn shape_and_parity<'a>(env: sys::napi_env, k: sys::napi_value, n: sys::n
     let codec = ReedSolomon::shared(k, n).map_err(|e| (e.is_range_error(), e.to_string()))?;
     let parity = unsafe { typed_array_bytes(env, parity) }.ok_or_else(|| (false, "parity must be a Uint8Array".to_string()))?;
     Ok((codec, parity))
-}
-
-/// Checks `parity` holds `n - k` shards of the data's length and fills it.
-fn encode(codec: &ReedSolomon, data: &[&[u8]], parity: &mut [u8]) -> Outcome {
-    let len = data.first().map_or(0, |s| s.len());
-    let m = codec.parity_shards();
-    if parity.len() != len * m {
-        return Err((false, format!("parity must be {} bytes ({m} x {len}), got {}", len * m, parity.len())));
-    }
-    let mut outputs = split_mut(parity, m, len);
-    codec.encode_parity(&data, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
 }
 
 unsafe fn uint32(env: sys::napi_env, value: sys::napi_value) -> usize {

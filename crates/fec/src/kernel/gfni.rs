@@ -55,13 +55,13 @@ static AFFINE: [i64; 256] = {
 
 // The matrix stays 8 bytes until used: a broadcast load per product is cheaper than keeping
 // every coefficient as a full vector (measured: 1.15 vs 1.85 us for a (20, 5, 1200 B) encode).
-simd_kernel!(avx512, "avx512f,avx512bw,gfni", block: 64, vector: __m512i,
+simd_kernel!(avx512, "avx512f,avx512bw,gfni", block: 64, columns: 2, vector: __m512i,
     coefficient: i64 = |c| AFFINE[c as usize],
     input: __m512i = |ptr| _mm512_loadu_si512(ptr.cast()),
     product: |x, matrix| _mm512_gf2p8affine_epi64_epi8::<0>(x, _mm512_set1_epi64(*matrix)),
     zero: _mm512_setzero_si512, xor: _mm512_xor_si512, store: _mm512_storeu_si512);
 
-simd_kernel!(avx2, "avx2,gfni", block: 32, vector: __m256i,
+simd_kernel!(avx2, "avx2,gfni", block: 32, columns: 1, vector: __m256i,
     coefficient: i64 = |c| AFFINE[c as usize],
     input: __m256i = |ptr| _mm256_loadu_si256(ptr.cast()),
     product: |x, matrix| _mm256_gf2p8affine_epi64_epi8::<0>(x, _mm256_set1_epi64x(*matrix)),

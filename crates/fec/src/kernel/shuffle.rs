@@ -20,7 +20,7 @@ fn nibble_tables(c: u8) -> [[u8; 16]; 2] {
     tables
 }
 
-simd_kernel!(avx2, "avx2", block: 32, vector: __m256i,
+simd_kernel!(avx2, "avx2", block: 32, columns: 1, vector: __m256i,
     coefficient: [__m256i; 2] = |c| {
         let [low, high] = nibble_tables(c);
         // SAFETY: each table is 16 readable bytes.
@@ -37,7 +37,7 @@ simd_kernel!(avx2, "avx2", block: 32, vector: __m256i,
     product: |x, tables| _mm256_xor_si256(_mm256_shuffle_epi8(tables[0], x[0]), _mm256_shuffle_epi8(tables[1], x[1])),
     zero: _mm256_setzero_si256, xor: _mm256_xor_si256, store: _mm256_storeu_si256);
 
-simd_kernel!(ssse3, "ssse3", block: 16, vector: __m128i,
+simd_kernel!(ssse3, "ssse3", block: 16, columns: 1, vector: __m128i,
     coefficient: [__m128i; 2] = |c| {
         let [low, high] = nibble_tables(c);
         // SAFETY: each table is 16 readable bytes.

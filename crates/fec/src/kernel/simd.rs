@@ -12,7 +12,7 @@ pub(super) const GROUP: usize = 8;
 /// Stamps out `mod $module { unsafe fn linear_combine(..) }` for one instruction set (a
 /// `#[target_feature]` function cannot be generic over instruction sets, so a macro it is).
 macro_rules! simd_kernel {
-    ($module:ident, $features:literal, block: $block:literal, vector: $vector:ty,
+    ($module:ident, $features:literal, block: $block:literal, columns: $columns:literal, vector: $vector:ty,
      coefficient: $coefficient:ty = |$c:ident| $prepare:expr,
      input: $input:ty = |$ptr:ident| $load:expr,
      product: |$x:ident, $m:ident| $product:expr,
@@ -22,6 +22,9 @@ macro_rules! simd_kernel {
             use $crate::kernel::simd::GROUP;
 
             const BLOCK: usize = $block;
+            /// Blocks side by side per pass: more than one where registers allow (AVX-512's 32),
+            /// so each coefficient load serves several products.
+            const COLUMNS: usize = $columns;
 
             /// # Safety
             /// The CPU must support the features this kernel is compiled for.
@@ -32,8 +35,9 @@ macro_rules! simd_kernel {
                     return unsafe { linear_combine_short(coefficients, inputs, outputs) };
                 }
                 let width = inputs.len();
-                let prepared: Vec<$coefficient> = coefficients.iter().map(|&$c| $prepare).collect();
-                let input_ptrs: Vec<*const u8> = inputs.iter().map(|s| s.as_ptr()).collect();
+                // On the stack for the usual shapes: this runs once per block sent.
+                let prepared: smallvec::SmallVec<[$coefficient; 128]> = coefficients.iter().map(|&$c| $prepare).collect();
+                let input_ptrs: smallvec::SmallVec<[*const u8; 64]> = inputs.iter().map(|s| s.as_ptr()).collect();
                 let full = len / BLOCK * BLOCK;
                 for (group_index, group) in outputs.chunks_mut(GROUP).enumerate() {
                     let first_row = group_index * GROUP;
@@ -93,26 +97,49 @@ macro_rules! simd_kernel {
 
             #[target_feature(enable = $features)]
             unsafe fn combine<const ROWS: usize>(coefficients: &[$coefficient], inputs: &[*const u8], outputs: &[*mut u8; GROUP], from: usize, to: usize) {
-                let width = inputs.len();
-                debug_assert_eq!(coefficients.len(), ROWS * width);
+                debug_assert_eq!(coefficients.len(), ROWS * inputs.len());
                 let mut at = from;
+                while at + COLUMNS * BLOCK <= to {
+                    // SAFETY: as for this function, for the blocks [at, at + COLUMNS * BLOCK).
+                    unsafe { combine_at::<ROWS, COLUMNS>(coefficients, inputs, outputs, at) };
+                    at += COLUMNS * BLOCK;
+                }
                 while at < to {
-                    let mut acc: [$vector; ROWS] = [$zero(); ROWS];
-                    for (i, &input) in inputs.iter().enumerate() {
-                        // SAFETY: callers guarantee `to` readable bytes at every input.
-                        let $ptr = unsafe { input.add(at) };
-                        let $x: $input = unsafe { $load };
-                        for (row, sum) in acc.iter_mut().enumerate() {
-                            // SAFETY: coefficients holds ROWS x width entries.
-                            let $m: &$coefficient = unsafe { coefficients.get_unchecked(row * width + i) };
-                            *sum = $xor(*sum, $product);
+                    // SAFETY: as for this function, for the block [at, at + BLOCK).
+                    unsafe { combine_at::<ROWS, 1>(coefficients, inputs, outputs, at) };
+                    at += BLOCK;
+                }
+            }
+
+            /// `COLS` consecutive blocks from `at` of `ROWS` outputs, each coefficient fetched
+            /// once per input for all of them.
+            #[target_feature(enable = $features)]
+            #[inline]
+            unsafe fn combine_at<const ROWS: usize, const COLS: usize>(coefficients: &[$coefficient], inputs: &[*const u8], outputs: &[*mut u8; GROUP], at: usize) {
+                let width = inputs.len();
+                let mut acc: [[$vector; ROWS]; COLS] = [[$zero(); ROWS]; COLS];
+                for (i, &input) in inputs.iter().enumerate() {
+                    // SAFETY: an all-zero vector is a valid value of every SIMD type; each slot
+                    // is overwritten by a load before it is read.
+                    let mut columns: [$input; COLS] = unsafe { std::mem::zeroed() };
+                    for (c, column) in columns.iter_mut().enumerate() {
+                        // SAFETY: callers guarantee readable bytes up to at + COLS * BLOCK.
+                        let $ptr = unsafe { input.add(at + c * BLOCK) };
+                        *column = unsafe { $load };
+                    }
+                    for row in 0..ROWS {
+                        // SAFETY: coefficients holds ROWS x width entries.
+                        let $m: &$coefficient = unsafe { coefficients.get_unchecked(row * width + i) };
+                        for (c, &$x) in columns.iter().enumerate() {
+                            acc[c][row] = $xor(acc[c][row], $product);
                         }
                     }
-                    for (row, sum) in acc.iter().enumerate() {
-                        // SAFETY: callers guarantee `to` writable bytes at every output.
-                        unsafe { $store(outputs[row].add(at).cast(), *sum) };
+                }
+                for (c, sums) in acc.iter().enumerate() {
+                    for (row, sum) in sums.iter().enumerate() {
+                        // SAFETY: callers guarantee writable bytes up to at + COLS * BLOCK.
+                        unsafe { $store(outputs[row].add(at + c * BLOCK).cast(), *sum) };
                     }
-                    at += BLOCK;
                 }
             }
         }
