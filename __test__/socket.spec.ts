@@ -49,6 +49,8 @@ test('sends in one turn cross into the engine once, and each callback hears the 
     });
   }
   t.is(bytes.length, 0, 'callbacks wait for the hand-over');
+  t.is(b.getSendQueueCount(), 1000, 'all 1000 wait in this turn\'s batch');
+  await until(() => b.getSendQueueCount() === 0, 5000, { what: 'the I/O thread to take every message' });
   await until(() => got.length === 1000);
   t.is(b.stats().sendCalls, 1);
   t.is(bytes.length, 1000);

@@ -92,6 +92,8 @@ export interface Engine {
   peer(host: string, port: number): number;
   send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array, streams?: Uint8Array): void;
   stats(): EngineStats;
+  /** Messages passed to `send` that the I/O thread has not yet taken. */
+  unsent(): number;
   close(): void;
 }
 

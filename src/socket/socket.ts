@@ -232,6 +232,15 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     return this;
   }
 
+  /**
+   * Messages sent and not yet taken by the I/O thread: this turn's batch and what waits in the
+   * engine's queue, as `dgram.Socket.getSendQueueCount()`. Cheap enough to read every turn, so
+   * a fast sender can keep its backlog bounded (memory, and latency) without polling `stats()`.
+   */
+  getSendQueueCount(): number {
+    return this.#batch.size + (this.#native?.engine.unsent() ?? 0);
+  }
+
   /** Counters of the protocol, the I/O thread and this object (see {@link SocketStats}). */
   stats(): SocketStats {
     return mergeStats(this.#native?.engine.stats() ?? this.#finalStats, this.#local, this.#tcp);

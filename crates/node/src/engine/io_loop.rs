@@ -12,6 +12,7 @@ use napi::Status;
 use proto::endpoint::{Endpoint, PeerEvent, DEFAULT_STREAM};
 use proto::Timestamp;
 
+use super::backlog::Backlog;
 use super::batch::BatchBuilder;
 use super::bridge::Bridge;
 use super::commands::{Command, SendBatch};
@@ -38,6 +39,7 @@ pub(super) struct IoLoop {
     endpoint: Endpoint,
     deliver: Deliver,
     stats: SharedStats,
+    backlog: Arc<Backlog>,
     io: IoCounters,
     epoch: Instant,
     batch: BatchBuilder,
@@ -57,6 +59,7 @@ impl IoLoop {
         inbox: Receiver<Command>,
         deliver: Deliver,
         stats: SharedStats,
+        backlog: Arc<Backlog>,
     ) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let main = Udp::register(socket, poll.registry(), SOCKET)?;
@@ -77,6 +80,7 @@ impl IoLoop {
             endpoint,
             deliver,
             stats,
+            backlog,
             io,
             epoch: Instant::now(),
             batch: BatchBuilder::default(),
@@ -173,6 +177,7 @@ impl IoLoop {
                 }
                 let message = &batch.data[offset..offset + length];
                 send_through(&mut self.endpoint, &mut self.main, &mut self.io.refused, self.epoch, (to, stream), message, now);
+                self.backlog.taken(1);
             }
         }
     }

@@ -7,6 +7,7 @@
 //! a thread-safe function. The other way, JavaScript hands over a batch of messages per
 //! `send` call; the thread encodes them and sends with GSO where the kernel has it.
 
+mod backlog;
 mod batch;
 mod bridge;
 mod commands;
@@ -27,6 +28,7 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 
 pub use batch::DeliveryBatch;
+use backlog::Backlog;
 use commands::{Command, SendBatch};
 pub use options::EngineOptions;
 use peers::Destinations;
@@ -65,6 +67,7 @@ pub struct Engine {
     running: Option<Running>,
     destinations: Destinations,
     stats: SharedStats,
+    backlog: Arc<Backlog>,
 }
 
 #[napi]
@@ -74,7 +77,14 @@ impl Engine {
     pub fn new(env: Env, options: EngineOptions, on_batch: Function<DeliveryBatch, ()>) -> Result<Self> {
         let options = options::Config::from_js(options).map_err(|message| args::throw(&env, true, message))?;
         let deliver = on_batch.build_threadsafe_function().callee_handled::<false>().max_queue_size::<DELIVERY_QUEUE>().build()?;
-        Ok(Engine { options, deliver: Some(deliver), running: None, destinations: Destinations::default(), stats: SharedStats::default() })
+        Ok(Engine {
+            options,
+            deliver: Some(deliver),
+            running: None,
+            destinations: Destinations::default(),
+            stats: SharedStats::default(),
+            backlog: Arc::default(),
+        })
     }
 
     /// Binds the socket and starts the I/O thread. `host` is a numeric IPv4 or IPv6 address.
@@ -101,7 +111,7 @@ impl Engine {
         // Taken only now, so a failed bind leaves the engine usable for another try.
         let deliver = self.deliver.take().expect("checked above");
         let (commands, inbox) = mpsc::channel();
-        let io = io_loop::IoLoop::new(socket, bridge, &self.options, inbox, deliver, self.stats.clone())
+        let io = io_loop::IoLoop::new(socket, bridge, &self.options, inbox, deliver, self.stats.clone(), self.backlog.clone())
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let waker = io.waker();
         let bridge = io.bridge_address();
@@ -146,11 +156,23 @@ impl Engine {
         let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "bind the socket before sending".into()))?;
         let streams = streams.as_deref();
         let batch = SendBatch::new(&slab, &lengths, &peers, streams, &self.destinations).map_err(|message| args::throw(&env, true, message))?;
-        // A closed channel means the I/O thread stopped; its stats say why.
+        let messages = batch.messages.len();
+        // Counted before the I/O thread can take them, so the backlog never reads negative.
+        self.backlog.handed(messages);
+        // A closed channel means the I/O thread stopped (its stats say why) and takes nothing.
         if running.commands.send(Command::Send(batch)).is_ok() {
             let _ = running.waker.wake();
+        } else {
+            self.backlog.taken(messages);
         }
         Ok(())
+    }
+
+    /// Messages passed to [`Engine::send`] that the I/O thread has not yet taken into the
+    /// protocol: cheap enough to read every event-loop turn.
+    #[napi]
+    pub fn unsent(&self) -> f64 {
+        self.backlog.waiting() as f64
     }
 
     /// Counters of the socket and the protocol.
