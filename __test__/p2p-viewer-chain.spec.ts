@@ -130,12 +130,22 @@ test.serial('with two parents each (the default), the third loses nothing when o
 test.serial('a parent that hangs with its sockets open is given up after its silence, and the third keeps playing', async (t) => {
   if (!browserReady) return skipOrFail(t);
   await threeViewers(1, async (pages, viewer) => {
-    const [, second, third] = pages as [Page, Page, Page];
+    const [first, second, third] = pages as [Page, Page, Page];
     const [id1, id2, id3] = await Promise.all(pages.map(async (p) => (await snap(p)).id));
-    await until(async () => (await snap(third)).activeParents[0] === id2, 20_000, { what: 'the chain to settle', everyMs: 100 });
-    // Busy-loop the middle page's main thread: it stops forwarding, but its WebSocket and data
+    // Usually the second page feeds the third; on a slow machine the first may have got it.
+    let parent: string | undefined;
+    await until(
+      async () => {
+        parent = (await snap(third)).activeParents[0];
+        return parent === id1 || parent === id2;
+      },
+      20_000,
+      { what: 'the third to be fed by a browser', everyMs: 100 },
+    );
+    const [hung, hungId, other] = parent === id2 ? [second, id2, id1] : [first, id1, id2];
+    // Busy-loop the parent page's main thread: it stops forwarding, but its WebSocket and data
     // channels stay open, so only the child's silence detection can notice (a hung tab).
-    const frozen = second.evaluate(() => {
+    const frozen = hung.evaluate(() => {
       const end = Date.now() + 7000;
       while (Date.now() < end) {
         // spin
@@ -143,12 +153,15 @@ test.serial('a parent that hangs with its sockets open is given up after its sil
     }).catch(() => {});
     const { stallMs, advancedS } = await longestStall(third, 5000);
     const after = await snap(third);
-    t.log(`while ${id2} hangs: third advanced ${advancedS.toFixed(2)} s in 5 s, longest stall ${stallMs} ms, fed by ${after.activeParents.join(',') || 'WebSocket'}, lost ${after.lost}`);
+    t.log(`while ${hungId} hangs: third advanced ${advancedS.toFixed(2)} s in 5 s, longest stall ${stallMs} ms, fed by ${after.activeParents.join(',') || 'WebSocket'}, lost ${after.lost}`);
     t.log(after.log.slice(-5).join(' | '));
-    t.true(after.log.some((l) => l.includes(`parent ${id2} lost (silent)`)), 'the silence was noticed');
+    t.true(after.log.some((l) => l.includes(`parent ${hungId} lost (silent)`)), 'the silence was noticed');
     t.true(stallMs < BUDGET_MS, `longest stall ${stallMs} ms < ${BUDGET_MS} ms`);
     t.true(advancedS > 3.5, 'keeps playing'); // loose: a loaded 2-core VM; the stall bound is the sharp check
-    t.deepEqual(viewer.state().viewers.find((v) => v.id === id3)!.parents, [id1], 'the server gave it the first page instead');
+    // The server gives it the other page, or (when the first page hung, starving the second
+    // too) the WebSocket; never the hung one again.
+    const parents = viewer.state().viewers.find((v) => v.id === id3)!.parents;
+    t.true(parents.length === 0 || (parents.length === 1 && parents[0] === other), `the server gave it ${parents.join(',') || 'the WebSocket'} instead of ${hungId}`);
     await frozen;
   });
 });

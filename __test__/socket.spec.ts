@@ -26,7 +26,7 @@ test('two sockets: messages arrive intact with the sender in rinfo', async (t) =
   for (let i = 0; i < 500; i++) sent.push(`message ${i} ${'x'.repeat(i % 300)}`);
   for (const m of sent.slice(0, 250)) b.send(m, a.address().port, HOST);
   for (const m of sent.slice(250)) b.send(Buffer.from(m), a.address().port, HOST);
-  await until(() => got.length === sent.length);
+  await until(() => got.length === sent.length, 20_000, { what: `all ${sent.length} messages` });
   t.deepEqual(got.map((g) => g.text), sent);
   const { port } = b.address();
   t.true(got.every((g) => g.rinfo.address === HOST && g.rinfo.port === port && g.rinfo.family === 'IPv4'));
