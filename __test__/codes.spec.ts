@@ -56,7 +56,7 @@ for (const code of ['xor', 'lt'] as const) {
     const tx = await bound(t, { code });
     const count = 5000;
     await sendNumbered(tx, port, count);
-    await until(() => got.size === count, 15_000).catch(() => undefined);
+    await until(() => got.size === count, 30_000).catch(() => undefined);
     const stats = rx.stats();
     t.log(`${code}: delivered ${got.size} of ${count}, recovered ${stats.recovered}, lost ${stats.lost}, retransmitted ${tx.stats().retransmitted}`);
     t.is(got.size, count, 'every message delivered');
