@@ -80,7 +80,16 @@ pub unsafe fn typed_array_bytes<'a>(env: sys::napi_env, value: sys::napi_value) 
     if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
         return None;
     }
-    Some(if length == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(data.cast(), length) } })
+    Some(unsafe { bytes_at(data.cast(), length) })
+}
+
+/// The `len` bytes at `ptr` as a slice (empty for `len` 0, where N-API may give a null pointer).
+///
+/// # Safety
+/// `ptr..ptr + len` must be memory of a live typed array that nothing else borrows mutably for
+/// as long as the slice is held.
+pub unsafe fn bytes_at<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(ptr, len) } }
 }
 
 /// `count` consecutive `len`-byte pieces of `slab` (which holds `count * len` bytes).

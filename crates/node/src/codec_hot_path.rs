@@ -19,7 +19,7 @@ use napi::sys;
 use napi_derive::napi;
 use smallvec::SmallVec;
 
-use crate::args::{split_mut, typed_array_bytes};
+use crate::args::{bytes_at, split_mut, typed_array_bytes};
 
 /// k, n, data, then up to MAX_SHARDS buffers; one more slot to notice too many.
 const MAX_ARGS: usize = 3 + MAX_SHARDS + 1;
@@ -111,8 +111,8 @@ unsafe fn encode_into_buffers(env: sys::napi_env, argv: &[sys::napi_value]) -> O
     check_disjoint(&parity, &shards)?;
     // SAFETY: every span is a live typed array of this call (or a piece of one), and no parity
     // span overlaps another span.
-    let data: Shards<&[u8]> = shards.iter().map(|&(ptr, len)| unsafe { span_bytes(ptr, len) } as &[u8]).collect();
-    let mut outputs: Shards<&mut [u8]> = parity.iter().map(|&(ptr, len)| unsafe { span_bytes(ptr, len) }).collect();
+    let data: Shards<&[u8]> = shards.iter().map(|&(ptr, len)| unsafe { bytes_at(ptr, len) } as &[u8]).collect();
+    let mut outputs: Shards<&mut [u8]> = parity.iter().map(|&(ptr, len)| unsafe { bytes_at(ptr, len) }).collect();
     codec.encode_parity(&data, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
 }
 
@@ -136,11 +136,6 @@ unsafe fn spans(env: sys::napi_env, values: &[sys::napi_value], name: &str) -> s
         .collect()
 }
 
-/// # Safety
-/// `ptr..ptr + len` must be memory of a live typed array that nothing else borrows mutably.
-unsafe fn span_bytes<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
-    if len == 0 { &mut [] } else { unsafe { std::slice::from_raw_parts_mut(ptr, len) } }
-}
 
 /// Refuses parity buffers that overlap each other or `others`: the kernel reads and writes
 /// them as separate memory.

@@ -146,9 +146,6 @@ impl Nacker {
     pub(crate) fn poll(&mut self, now: Timestamp, rtt: &Rtt, latency: Duration) -> Vec<NackRange> {
         let round_trip = rtt.smoothed().unwrap_or_default();
         let mut ranges: Vec<NackRange> = Vec::new();
-        if self.next_due().is_none_or(|due| due > now) {
-            return ranges;
-        }
         let mut due: Vec<u64> = Vec::new();
         while let Some(&(when, seq)) = self.by_due.first() {
             if when > now {
