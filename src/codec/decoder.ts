@@ -1,8 +1,7 @@
-import { Buffer } from 'node:buffer'
 import { native } from '../native.js'
 import { SlabAllocator } from './slab.js'
 import { Staging } from './staging.js'
-import { asBuffer } from './views.js'
+import { asBuffer, view } from './views.js'
 
 /**
  * Systematic Reed-Solomon decoder, byte-compatible with zfec's `Decoder(k, n)`.
@@ -50,7 +49,7 @@ export class Decoder {
     const length = shards[0]!.byteLength
     let next = 0
     for (let d = 0; d < this.k; d++) {
-      if (out[d] === undefined) out[d] = Buffer.from(rebuilt.buffer, rebuilt.byteOffset + next++ * length, length)
+      if (out[d] === undefined) out[d] = view(rebuilt, next++ * length, length)
     }
     return out
   }

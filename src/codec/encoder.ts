@@ -79,15 +79,15 @@ export class Encoder {
     }
   }
 
-  /** Encodes an array of shards: staged into one buffer when they are MTU-sized, else each
-   * passed on; also the path for malformed input, whose errors Rust words. */
+  /** Encodes an array of shards: staged into one buffer when they are MTU-sized, else passed
+   * one by one after a null `data`; also the path for malformed input, whose errors Rust words. */
   #encode(shards: Uint8Array[], length: number, parity: Uint8Array | Uint8Array[]): void {
     const staged = shards.length === this.k ? this.#staging.stage(shards, length) : undefined
     if (staged !== undefined) this.#call(staged, parity)
-    else if (parity instanceof Uint8Array) native.encodeInto(this.k, this.n, null, ...shards, parity)
-    else native.encodeInto(this.k, this.n, null, ...shards, ...parity)
+    else native.encodeInto(this.k, this.n, null, ...shards, ...(parity instanceof Uint8Array ? [parity] : parity))
   }
 
+  /** The hot path, shards back to back in `data`: a direct call when the parity is one buffer. */
   #call(data: Uint8Array, parity: Uint8Array | Uint8Array[]): void {
     if (parity instanceof Uint8Array) native.encodeInto(this.k, this.n, data, parity)
     else native.encodeInto(this.k, this.n, data, ...parity)

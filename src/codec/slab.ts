@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer'
+import { view } from './views.js'
 /**
  * Size of each slab: several encodes' parity per allocation, yet below malloc's mmap
  * threshold, so a slab the GC has freed is recycled from the heap instead of mapped afresh
@@ -22,7 +23,7 @@ export class SlabAllocator {
       this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
       this.#used = 0
     }
-    const region = Buffer.from(this.#slab.buffer, this.#slab.byteOffset + this.#used, bytes)
+    const region = view(this.#slab, this.#used, bytes)
     // Keep regions 8-byte aligned so SIMD loads stay aligned to the slab's start.
     this.#used += (bytes + 7) & ~7
     return region

@@ -13,7 +13,7 @@ export const STAGE_MAX_SHARD = 4096
  */
 export class Staging {
   #buffer = Buffer.alloc(0)
-  /** The last view handed out, reused while the staged size stays the same. */
+  /** The last view handed out, over `#buffer`: reused while the staged size stays the same. */
   #view = Buffer.alloc(0)
 
   /**
@@ -23,14 +23,17 @@ export class Staging {
   stage(shards: readonly unknown[], length: number): Buffer | undefined {
     if (length === 0 || length > STAGE_MAX_SHARD) return undefined
     const bytes = shards.length * length
-    if (this.#buffer.byteLength < bytes) this.#buffer = Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024))
+    if (this.#buffer.byteLength < bytes) {
+      this.#buffer = Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024))
+      this.#view = this.#buffer.subarray(0, bytes)
+    }
     const buffer = this.#buffer
     for (let i = 0; i < shards.length; i++) {
       const shard = shards[i]
       if (!(shard instanceof Uint8Array) || shard.byteLength !== length) return undefined
       buffer.set(shard, i * length)
     }
-    if (this.#view.buffer !== buffer.buffer || this.#view.byteLength !== bytes) this.#view = buffer.subarray(0, bytes)
+    if (this.#view.byteLength !== bytes) this.#view = buffer.subarray(0, bytes)
     return this.#view
   }
 }
