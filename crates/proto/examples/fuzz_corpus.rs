@@ -38,7 +38,7 @@ fn stream_datagrams() -> Vec<Vec<u8>> {
     }
     sender.flush();
     while let Some(transmit) = sender.poll_transmit() {
-        out.push(transmit.datagram);
+        out.push(transmit.datagram.into());
     }
     out
 }
@@ -97,17 +97,17 @@ fn main() {
     };
     let mut endpoint = Endpoint::new(config).expect("valid");
     let peer = SocketAddr::from(([10, 0, 0, 1], 5000));
-    let mut datagrams = Vec::new();
+    let mut datagrams: Vec<Vec<u8>> = Vec::new();
     for i in 0..10u8 {
         let now = Timestamp::ZERO + Duration::from_millis(u64::from(i) * 10);
         endpoint.send_on(peer, 1 + i % 2, &[i; 64], now).expect("fits");
         while let Some((_, transmit)) = endpoint.poll_transmit(now) {
-            datagrams.push(transmit.datagram);
+            datagrams.push(transmit.datagram.into());
         }
     }
     endpoint.flush();
     while let Some((_, transmit)) = endpoint.poll_transmit(Timestamp::ZERO + Duration::from_secs(1)) {
-        datagrams.push(transmit.datagram);
+        datagrams.push(transmit.datagram.into());
     }
     write("endpoint", "two_streams", &records(&datagrams, &[1]));
     write_secure_corpus(&stream);
@@ -129,7 +129,7 @@ fn write_secure_corpus(stream: &[Vec<u8>]) {
     };
     let mut caller = Endpoint::new(config).expect("valid");
     caller.send(SocketAddr::from(([10, 0, 0, 9], 5000)), b"hi", Timestamp::ZERO).expect("fits");
-    let hello = caller.poll_transmit(Timestamp::ZERO).expect("the HELLO").1.datagram;
+    let hello = caller.poll_transmit(Timestamp::ZERO).expect("the HELLO").1.datagram.to_vec();
     let mut input = vec![0u8];
     input.extend(records(&[hello.clone(), hello, vec![0xA1, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]], &[2]));
     write("secure", "hello", &input);

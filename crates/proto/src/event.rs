@@ -1,10 +1,21 @@
 //! What the engines hand back to the I/O layer.
 
+use bytes::Bytes;
+
 /// A datagram to send, produced by `poll_transmit`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
-    /// The complete datagram, header included, ready for one `sendto`.
-    pub datagram: Vec<u8>,
+    /// The complete datagram, header included, ready for one `sendto`. Shared, not copied,
+    /// with what the sender keeps of it: a DATA datagram is also its block's source symbol and
+    /// its retransmission.
+    pub datagram: Bytes,
+}
+
+impl Transmit {
+    /// A transmit of `datagram`.
+    pub fn new(datagram: impl Into<Bytes>) -> Self {
+        Transmit { datagram: datagram.into() }
+    }
 }
 
 /// A payload handed to the application, produced by `poll_delivery`.

@@ -3,10 +3,12 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
+
 use crate::codec::{self, Code};
 use crate::event::Transmit;
 use crate::secure::TAG_LEN;
-use crate::wire::v1::{Body, Header, Packet, HEADER_LEN, PACKET_NUMBER_AT};
+use crate::wire::v1::{Body, Data, Header, Packet, PacketType, DATA_OVERHEAD, HEADER_LEN, PACKET_NUMBER_AT};
 
 /// Packet numbering and the transmit queue of one connection.
 pub(crate) struct Outbox {
@@ -33,10 +35,24 @@ impl Outbox {
         self.encode_with_room(body, 0)
     }
 
+    /// Encodes the DATA packet of source `index` of `block`, its unit framed straight from
+    /// `parts` (one copy of the application's bytes); `None` if they are too long for a unit.
+    pub(crate) fn encode_data(&self, block: u32, index: u8, parts: &[&[u8]], sent_at: u32) -> Option<Vec<u8>> {
+        let len: usize = parts.iter().map(|part| part.len()).sum();
+        let mut datagram = Vec::with_capacity(DATA_OVERHEAD + len + TAG_LEN);
+        self.header().encode(PacketType::Data, 0, &mut datagram);
+        Data::encode_framed(block, index, parts, sent_at, &mut datagram)?;
+        Some(datagram)
+    }
+
+    fn header(&self) -> Header {
+        Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }
+    }
+
     /// Encodes `body` into a buffer with room for `more` bytes after it, and for the tag that
     /// sealing appends (so a secure endpoint's sealing never reallocates).
     fn encode_with_room(&self, body: Body<'_>, more: usize) -> Vec<u8> {
-        let packet = Packet { header: Header { flags: 0, connection_id: self.connection_id, packet_number: 0 }, body };
+        let packet = Packet { header: self.header(), body };
         // The fixed parts of every body fit in 64 bytes; a NACK may grow past it, rarely.
         let mut datagram = Vec::with_capacity(HEADER_LEN + 64 + packet.body.variable_len() + more + TAG_LEN);
         packet.encode(&mut datagram);
@@ -76,17 +92,18 @@ impl Outbox {
         datagrams
     }
 
-    /// Numbers and queues a datagram built by this outbox; returns it as queued.
-    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) -> &[u8] {
+    /// Numbers and queues a datagram built by this outbox; returns it as queued, to keep
+    /// (sharing its bytes, not copying them).
+    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) -> &Bytes {
         if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
             number.copy_from_slice(&self.packet_number.to_be_bytes());
         }
         self.packet_number = self.packet_number.wrapping_add(1);
-        self.queue_verbatim(datagram)
+        self.queue_verbatim(datagram.into())
     }
 
     /// Queues a datagram exactly as given: a retransmission keeps its packet number.
-    pub(crate) fn queue_verbatim(&mut self, datagram: Vec<u8>) -> &[u8] {
+    pub(crate) fn queue_verbatim(&mut self, datagram: Bytes) -> &Bytes {
         self.bytes += datagram.len() as u64;
         self.transmits.push_back(Transmit { datagram });
         &self.transmits.back().expect("just pushed").datagram

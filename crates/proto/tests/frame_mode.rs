@@ -22,7 +22,7 @@ fn receiver() -> FrameReceiver {
 }
 
 fn datagrams(sender: &mut FrameSender) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram).collect()
+    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram.into()).collect()
 }
 
 /// 30 frames of up to 1 MiB (about 900 datagrams at the top) through 5% loss with

@@ -134,7 +134,7 @@ fn every_single_bit_flip_of_a_block_is_survived() {
     for payload in [&b"abc"[..], b"defgh", b""] {
         tx.send(payload, Timestamp::ZERO).unwrap();
     }
-    let sent: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect();
+    let sent: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram.into()).collect();
     for (which, datagram) in sent.iter().enumerate() {
         for bit in 0..datagram.len() * 8 {
             let mut rx = receiver(16);

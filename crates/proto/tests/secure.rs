@@ -37,7 +37,7 @@ fn payload(i: usize) -> Vec<u8> {
 
 /// Everything `from` has to send now, destination and bytes.
 fn drain(from: &mut Endpoint, now: Timestamp) -> Vec<(SocketAddr, Vec<u8>)> {
-    std::iter::from_fn(|| from.poll_transmit(now)).map(|(to, t)| (to, t.datagram)).collect()
+    std::iter::from_fn(|| from.poll_transmit(now)).map(|(to, t)| (to, t.datagram.into())).collect()
 }
 
 fn delivered(endpoint: &mut Endpoint) -> Vec<Vec<u8>> {

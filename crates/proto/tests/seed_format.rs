@@ -31,7 +31,7 @@ const SEED_FRAGMENTS: [&[u8]; 16] = [
 ];
 
 fn datagrams(sender: &mut SeedSender) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram).collect()
+    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram.into()).collect()
 }
 
 /// The datagrams of `message` sent as batch 0 with (k, n).

@@ -186,7 +186,7 @@ fn block(code: CodeKind, payloads: &[Vec<u8>], m: usize) -> Vec<Vec<u8>> {
     for payload in payloads {
         tx.send(payload, T0).unwrap();
     }
-    std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect()
+    std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram.into()).collect()
 }
 
 fn payloads() -> Vec<Vec<u8>> {

@@ -206,7 +206,7 @@ fn sent(payloads: &[&[u8]], k: usize, n: usize, first_block: u32) -> Vec<Vec<u8>
         tx.send(payload, T0).unwrap();
     }
     tx.flush();
-    std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect()
+    std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram.into()).collect()
 }
 
 fn drain(rx: &mut Receiver) -> Vec<Vec<u8>> {
@@ -258,7 +258,7 @@ fn a_short_block_does_not_stall_the_order() {
     }
     tx.handle_timeout(T0 + ms(5));
     tx.send(b"t0", T0 + ms(6)).unwrap();
-    let datagrams: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect();
+    let datagrams: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram.into()).collect();
     // DATA s0 s1 s2, REPAIR (k' = 3, m' = 1), DATA t0 (block 3, index 0).
     assert_eq!(datagrams.len(), 5);
     let mut rx = receiver(ReceiverConfig::default());

@@ -26,7 +26,7 @@ fn block(payloads: &[&[u8]], n: usize) -> Vec<Vec<u8>> {
     for payload in payloads {
         sender.send(payload, T0).unwrap();
     }
-    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram).collect()
+    std::iter::from_fn(|| sender.poll_transmit()).map(|t| t.datagram.into()).collect()
 }
 
 fn deliveries(receiver: &mut Receiver) -> Vec<Delivery> {

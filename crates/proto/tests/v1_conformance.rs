@@ -54,7 +54,7 @@ fn data_sequence_numbers_are_block_id_plus_index() {
         tx.send(&[i], at(6)).unwrap();
     }
     tx.flush();
-    let datagrams: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram).collect();
+    let datagrams: Vec<Vec<u8>> = std::iter::from_fn(|| tx.poll_transmit()).map(|t| t.datagram.into()).collect();
     let (mut blocks, mut numbers) = (Vec::new(), Vec::new());
     for datagram in &datagrams {
         match Packet::parse(datagram).unwrap().body {

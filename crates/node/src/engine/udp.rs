@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 
+use bytes::Bytes;
 use mio::{Interest, Registry, Token};
 use quinn_udp::{RecvMeta, Transmit, UdpSockRef, UdpSocketState};
 
@@ -38,7 +39,7 @@ pub(super) struct Udp {
     socket: mio::net::UdpSocket,
     state: UdpSocketState,
     token: Token,
-    outgoing: VecDeque<(SocketAddr, Vec<u8>)>,
+    outgoing: VecDeque<(SocketAddr, Bytes)>,
     /// Where a GSO train's datagrams are joined for one send; kept, as a 64 KiB allocation
     /// per send showed in a busy sender's profile.
     train: Vec<u8>,
@@ -85,12 +86,12 @@ impl Udp {
     }
 
     /// Queues a datagram; past [`SEND_QUEUE`] the oldest is dropped and counted.
-    pub fn queue(&mut self, to: SocketAddr, datagram: Vec<u8>) {
+    pub fn queue(&mut self, to: SocketAddr, datagram: impl Into<Bytes>) {
         if self.outgoing.len() >= SEND_QUEUE {
             self.outgoing.pop_front();
             self.counters.send_queue_drops += 1;
         }
-        self.outgoing.push_back((to, datagram));
+        self.outgoing.push_back((to, datagram.into()));
     }
 
     /// One recvmmsg: calls `each` with every datagram read (GRO trains split), and returns

@@ -91,7 +91,7 @@ impl Answering {
         }
         pending.bytes_out += pending.welcome.len();
         self.stats.count_handshake_sent(pending.welcome.len());
-        outgoing.push(from, Transmit { datagram: pending.welcome.clone() });
+        outgoing.push(from, Transmit::new(pending.welcome.clone()));
     }
 
     /// A sealed datagram from an address with no peer: if it opens with the keys its HELLO

@@ -7,10 +7,12 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::outgoing::Outgoing;
 use crate::error::SendError;
 use crate::event::Transmit;
-use crate::secure::{HandshakeError, Initiator, Keys, OpenError, SecurityConfig, Session, Space};
+use crate::secure::{HandshakeError, Initiator, Keys, OpenError, SecurityConfig, Session, Space, TAG_LEN};
 use crate::time::Timestamp;
 use crate::wire::v1::{Body, Handshake, Header, Packet};
 
@@ -49,7 +51,7 @@ impl SecureLink {
         let id = u32::from_be_bytes(initiator.ephemeral()[..4].try_into().expect("4 bytes"));
         let header = Header { flags: 0, connection_id: id, packet_number: 0 };
         let hello = Packet { header, body: Body::Hello(Handshake { message: initiator.hello() }) }.to_vec();
-        outgoing.push(to, Transmit { datagram: hello.clone() });
+        outgoing.push(to, Transmit::new(hello.clone()));
         Ok(SecureLink::Calling {
             initiator,
             hello,
@@ -70,11 +72,12 @@ impl SecureLink {
     }
 
     /// Seals a datagram for the wire, or holds it until the keys exist.
-    pub(super) fn outbound(&mut self, space: Space, mut datagram: Vec<u8>) -> Option<Transmit> {
+    pub(super) fn outbound(&mut self, space: Space, datagram: Bytes) -> Option<Transmit> {
+        let mut datagram = sealable(datagram);
         match self {
             SecureLink::Open(session) => {
                 session.seal(space, &mut datagram);
-                Some(Transmit { datagram })
+                Some(Transmit::new(datagram))
             }
             SecureLink::Calling { held, held_bytes, dropped, .. } => {
                 *held_bytes += datagram.len();
@@ -139,7 +142,7 @@ impl SecureLink {
         let mut session = Session::new(config.mode, keys);
         for (space, mut datagram) in held {
             session.seal(space, &mut datagram);
-            outgoing.push(to, Transmit { datagram });
+            outgoing.push(to, Transmit::new(datagram));
         }
         *self = SecureLink::Open(session);
     }
@@ -155,7 +158,7 @@ impl SecureLink {
     pub(super) fn handle_timeout(&mut self, to: SocketAddr, outgoing: &mut Outgoing, now: Timestamp) -> usize {
         match self {
             SecureLink::Calling { hello, next_hello, gap, .. } if *next_hello <= now => {
-                outgoing.push(to, Transmit { datagram: hello.clone() });
+                outgoing.push(to, Transmit::new(hello.clone()));
                 *gap = (*gap * 2).min(MAX_HELLO_GAP);
                 *next_hello = now + *gap;
                 hello.len()
@@ -177,6 +180,20 @@ impl SecureLink {
         match self {
             SecureLink::Calling { dropped, .. } => *dropped,
             SecureLink::Open(_) => 0,
+        }
+    }
+}
+
+/// The datagram's bytes to seal in place: its own buffer when nothing else holds it (a control
+/// packet), else a copy with room for the tag (a DATA packet, which its sender keeps clear for
+/// the block's parity and for retransmission).
+fn sealable(datagram: Bytes) -> Vec<u8> {
+    match datagram.try_into_mut() {
+        Ok(unique) => unique.into(),
+        Err(shared) => {
+            let mut copy = Vec::with_capacity(shared.len() + TAG_LEN);
+            copy.extend_from_slice(&shared);
+            copy
         }
     }
 }

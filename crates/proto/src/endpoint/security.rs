@@ -84,7 +84,7 @@ impl Endpoint {
                     let Some((keys, welcome)) = answering.answer(&packet, now) else { return };
                     answering.stats.handshakes += 1;
                     answering.stats.count_handshake_sent(welcome.len());
-                    self.outgoing.push(from, Transmit { datagram: welcome });
+                    self.outgoing.push(from, Transmit::new(welcome));
                     let link = peer.secure_link().expect("calling");
                     link.answered(&answering.config, &keys, from, &mut self.outgoing);
                 }

@@ -45,7 +45,7 @@ impl SeedSender {
             let header = SeedHeader { batch_id: self.next_batch, index: index as u8, k: self.k, n: self.n, orig_len };
             let mut datagram = Vec::new();
             SeedPacket { header, fragment }.encode(&mut datagram);
-            self.transmits.push_back(Transmit { datagram });
+            self.transmits.push_back(Transmit::new(datagram));
         }
         self.next_batch = self.next_batch.wrapping_add(1);
         Ok(())

@@ -5,13 +5,16 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::time::Timestamp;
 
 struct Sent {
     seq: u32,
     at: Timestamp,
     resent: Option<Timestamp>,
-    datagram: Vec<u8>,
+    /// Shared with the datagram as queued (kept, not copied).
+    datagram: Bytes,
 }
 
 /// Datagrams kept for at most `keep`, and at most `max_bytes` of them; sources are numbered
@@ -28,7 +31,7 @@ impl History {
     }
 
     /// Keeps the DATA datagram of source `seq`, sent at `at`.
-    pub(crate) fn keep(&mut self, seq: u32, at: Timestamp, datagram: Vec<u8>) {
+    pub(crate) fn keep(&mut self, seq: u32, at: Timestamp, datagram: Bytes) {
         if self.sent.back().is_some_and(|last| last.seq.wrapping_add(1) != seq) {
             // Not the next source (the sender restarted its numbering): start afresh.
             self.sent.clear();
@@ -50,7 +53,7 @@ impl History {
 
     /// The datagram of source `seq`, if it was sent within `keep` of `now` and was not
     /// already resent within `spacing` (a NACK repeated before the first answer could land).
-    pub(crate) fn resend(&mut self, seq: u32, now: Timestamp, keep: Duration, spacing: Duration) -> Option<&[u8]> {
+    pub(crate) fn resend(&mut self, seq: u32, now: Timestamp, keep: Duration, spacing: Duration) -> Option<&Bytes> {
         let first = self.sent.front()?.seq;
         let sent = self.sent.get_mut(seq.wrapping_sub(first) as usize)?;
         if sent.at + keep < now || sent.resent.is_some_and(|resent| resent + spacing > now) {
@@ -133,12 +136,12 @@ mod tests {
         let spacing = Duration::from_millis(10);
         let mut history = History::new(1 << 20);
         for seq in u32::MAX - 1..=u32::MAX {
-            history.keep(seq, at(0), vec![seq as u8; 3]);
+            history.keep(seq, at(0), vec![seq as u8; 3].into());
         }
-        history.keep(0, at(5), vec![7; 3]);
-        assert_eq!(history.resend(0, at(20), keep, spacing), Some(&[7u8, 7, 7][..]));
+        history.keep(0, at(5), vec![7; 3].into());
+        assert_eq!(history.resend(0, at(20), keep, spacing), Some(&Bytes::from_static(&[7, 7, 7])));
         assert_eq!(history.resend(0, at(25), keep, spacing), None, "resent 5 ms ago");
-        assert_eq!(history.resend(0, at(31), keep, spacing).map(<[u8]>::len), Some(3));
+        assert_eq!(history.resend(0, at(31), keep, spacing).map(Bytes::len), Some(3));
         assert_eq!(history.resend(u32::MAX, at(121), keep, spacing), None, "too late to make its deadline");
         assert_eq!(history.resend(1, at(20), keep, spacing), None, "never sent");
         history.expire(at(121), keep);
@@ -149,7 +152,7 @@ mod tests {
     fn memory_is_bounded() {
         let mut history = History::new(10);
         for seq in 0..100 {
-            history.keep(seq, at(0), vec![0; 4]);
+            history.keep(seq, at(0), vec![0; 4].into());
         }
         assert!(history.bytes <= 10);
         assert_eq!(history.sent.len(), 2);

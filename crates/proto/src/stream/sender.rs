@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::codec::Code;
 use crate::error::{ConfigError, SendError};
 use crate::event::Transmit;
@@ -13,8 +15,8 @@ use crate::stream::config::SenderConfig;
 use crate::stream::redundancy::{Plan, Redundancy};
 use crate::stream::retransmit::{History, RetransmitBudget};
 use crate::time::Timestamp;
-use crate::wire::unit::OwnedUnit;
-use crate::wire::v1::{Body, Data, Echo, Feedback, Nack, Packet, Repair};
+use crate::wire::unit::MAX_UNIT_PAYLOAD;
+use crate::wire::v1::{Body, Echo, Feedback, Nack, Packet, Repair, DATA_UNIT_AT};
 
 /// Each retransmission goes out this many times, byte for byte: it is the last chance of a
 /// source FEC could not rebuild, usually with no time for another round trip, and it is rare.
@@ -70,7 +72,8 @@ pub struct SenderState {
 /// The block being filled.
 struct OpenBlock {
     opened_at: Timestamp,
-    units: Vec<OwnedUnit>,
+    /// Each source's unit: a view into its DATA datagram as queued, so it is not copied.
+    units: Vec<Bytes>,
 }
 
 /// Turns payloads into DATA packets immediately and REPAIR packets at each block's close.
@@ -131,23 +134,24 @@ impl Sender {
     /// the source symbol (the endpoint's stream header, then the application's bytes).
     pub fn send_parts(&mut self, parts: &[&[u8]], now: Timestamp) -> Result<(), SendError> {
         let got: usize = parts.iter().map(|part| part.len()).sum();
-        let too_large = SendError::TooLarge { got, max: self.config.max_payload };
-        if got > self.config.max_payload {
-            return Err(too_large);
+        let max = self.config.max_payload.min(MAX_UNIT_PAYLOAD);
+        if got > max {
+            return Err(SendError::TooLarge { got, max: self.config.max_payload });
         }
-        // The send time travels truncated to 32 bits; the receiver unwraps it.
-        let unit = OwnedUnit::frame_parts(parts, now.as_micros() as u32).ok_or(too_large)?;
         self.handle_timeout(now);
         let block = self.open.get_or_insert_with(|| OpenBlock { opened_at: now, units: Vec::new() });
         let index = block.units.len();
-        let data = Data { block: self.next_block, index: index as u8, unit: unit.as_unit() };
-        let datagram = self.outbox.encode(Body::Data(data));
-        block.units.push(unit);
-        let full = block.units.len() >= self.plan.k();
+        // The send time travels truncated to 32 bits; the receiver unwraps it.
+        let datagram = self
+            .outbox
+            .encode_data(self.next_block, index as u8, parts, now.as_micros() as u32)
+            .expect("payload length checked against the unit's bound");
         let queued = self.outbox.queue(datagram);
+        block.units.push(queued.slice(DATA_UNIT_AT..));
         if let Some(history) = &mut self.history {
-            history.keep(self.next_block.wrapping_add(index as u32), now, queued.to_vec());
+            history.keep(self.next_block.wrapping_add(index as u32), now, queued.clone());
         }
+        let full = block.units.len() >= self.plan.k();
         self.stats.sent += 1;
         if full {
             self.close_block();
@@ -250,7 +254,7 @@ impl Sender {
                             continue;
                         }
                         for _ in 0..RETRANSMIT_COPIES {
-                            self.outbox.queue_verbatim(datagram.to_vec());
+                            self.outbox.queue_verbatim(datagram.clone());
                         }
                         self.stats.retransmitted += 1;
                         self.stats.retransmitted_bytes += cost as u64;
@@ -288,8 +292,8 @@ impl Sender {
         let Some(block) = self.open.take() else { return };
         let k = block.units.len();
         let m = repairs_for_code(self.config.code, k, self.plan.repairs_for(k));
-        let symbol_len = block.units.iter().map(|u| u.as_bytes().len()).max().unwrap_or(0);
-        let units: Vec<&[u8]> = block.units.iter().map(OwnedUnit::as_bytes).collect();
+        let symbol_len = block.units.iter().map(Bytes::len).max().unwrap_or(0);
+        let units: Vec<&[u8]> = block.units.iter().map(|unit| &unit[..]).collect();
         let (id, code) = (self.next_block, self.config.code);
         let bodies = (k..k + m).map(|index| {
             Body::Repair(Repair { block: id, index: index as u8, k: k as u8, m: m as u8, code, symbol: &[] })

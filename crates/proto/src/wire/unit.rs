@@ -84,14 +84,8 @@ impl OwnedUnit {
     /// As [`Self::frame`], with the payload given in pieces (e.g. a stream header and the
     /// application's bytes), so it is copied once, straight into the unit.
     pub fn frame_parts(parts: &[&[u8]], sent_at: u32) -> Option<Self> {
-        let total: usize = parts.iter().map(|part| part.len()).sum();
-        let len = u16::try_from(total).ok()?;
-        let mut unit = Vec::with_capacity(UNIT_PREFIX + total);
-        unit.extend_from_slice(&len.to_be_bytes());
-        unit.extend_from_slice(&sent_at.to_be_bytes());
-        for part in parts {
-            unit.extend_from_slice(part);
-        }
+        let mut unit = Vec::with_capacity(UNIT_PREFIX + parts.iter().map(|part| part.len()).sum::<usize>());
+        frame_into(&mut unit, parts, sent_at)?;
         Some(OwnedUnit(unit))
     }
 
@@ -104,6 +98,20 @@ impl OwnedUnit {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+}
+
+/// Appends the unit framing `parts` (joined) sent at `sent_at` to `out`; `None`, with `out`
+/// untouched, if they are longer than [`MAX_UNIT_PAYLOAD`]. A sender frames straight into its
+/// DATA datagram this way, copying the application's bytes once.
+pub fn frame_into(out: &mut Vec<u8>, parts: &[&[u8]], sent_at: u32) -> Option<()> {
+    let total: usize = parts.iter().map(|part| part.len()).sum();
+    let len = u16::try_from(total).ok()?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&sent_at.to_be_bytes());
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    Some(())
 }
 
 #[cfg(test)]

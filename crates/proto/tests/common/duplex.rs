@@ -91,7 +91,7 @@ pub fn simulate_duplex(
         }
         while let Some(t) = tx.poll_transmit() {
             report.wire_bytes += t.datagram.len() as u64;
-            forward.send(t.datagram, now);
+            forward.send(t.datagram.into(), now);
         }
         while let Some(datagram) = forward.pop_due(now) {
             rx.handle_datagram(&datagram, now);
@@ -101,7 +101,7 @@ pub fn simulate_duplex(
         }
         while let Some(t) = rx.poll_transmit() {
             report.wire_bytes += t.datagram.len() as u64;
-            back.send(t.datagram, now);
+            back.send(t.datagram.into(), now);
         }
         while let Some(datagram) = back.pop_due(now) {
             assert!(Packet::parse(&datagram).is_ok_and(|p| !matches!(p.body, Body::Data(_) | Body::Repair(_))));

@@ -29,7 +29,7 @@ impl SourceEnd for Sender {
         Sender::send(self, payload, now).expect("test payloads fit");
     }
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        Sender::poll_transmit(self).map(|t| t.datagram)
+        Sender::poll_transmit(self).map(|t| t.datagram.into())
     }
     fn poll_timeout(&self) -> Option<Timestamp> {
         Sender::poll_timeout(self)
@@ -50,7 +50,7 @@ macro_rules! untimed_source_end {
                 <$sender>::send(self, payload).expect("test payloads fit");
             }
             fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-                <$sender>::poll_transmit(self).map(|t| t.datagram)
+                <$sender>::poll_transmit(self).map(|t| t.datagram.into())
             }
             fn poll_timeout(&self) -> Option<Timestamp> {
                 None

@@ -119,11 +119,11 @@ impl Pair {
                     self.bottleneck_free
                 }
             };
-            self.in_flight.push((leaves + delay, true, transmit.datagram));
+            self.in_flight.push((leaves + delay, true, transmit.datagram.into()));
         }
         while let Some((_, transmit)) = self.b.poll_transmit(self.now) {
             if self.b_alive && transmit.datagram.len() <= self.mtu && !self.rng.chance(self.loss) {
-                self.in_flight.push((self.now + delay, false, transmit.datagram));
+                self.in_flight.push((self.now + delay, false, transmit.datagram.into()));
             }
         }
         let now = self.now;

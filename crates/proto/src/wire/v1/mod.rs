@@ -18,7 +18,7 @@ mod symbol;
 pub use control::{Close, Echo, Feedback, Nack, NackRange, Probe, StreamAck, MAX_NACK_RANGES, PROBE_OVERHEAD};
 pub use frame::{Frame, FrameLayout, FRAME_OVERHEAD, MAX_FRAME_BLOCKS};
 pub use handshake::Handshake;
-pub use symbol::{Data, Repair, CODE_FLAGS, DATA_OVERHEAD, REPAIR_OVERHEAD};
+pub use symbol::{Data, Repair, CODE_FLAGS, DATA_OVERHEAD, DATA_UNIT_AT, REPAIR_OVERHEAD};
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
@@ -113,6 +113,15 @@ pub struct Header {
     /// Counts every packet of the connection, of any type, wrapping at 2^32; for loss and
     /// reordering measurement and NACK bookkeeping.
     pub packet_number: u32,
+}
+
+impl Header {
+    /// Appends the 11 header bytes of a packet of `kind` whose body claims `body_flags`.
+    pub(crate) fn encode(&self, kind: PacketType, body_flags: u8, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[MAGIC_VERSION, kind as u8, self.flags & !kind.body_flags() | body_flags]);
+        out.extend_from_slice(&self.connection_id.to_be_bytes());
+        out.extend_from_slice(&self.packet_number.to_be_bytes());
+    }
 }
 
 /// A type-specific body.
@@ -230,11 +239,7 @@ impl<'a> Packet<'a> {
 
     /// Appends the datagram to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let h = &self.header;
-        let kind = self.body.packet_type();
-        out.extend_from_slice(&[MAGIC_VERSION, kind as u8, h.flags & !kind.body_flags() | self.body.flags()]);
-        out.extend_from_slice(&h.connection_id.to_be_bytes());
-        out.extend_from_slice(&h.packet_number.to_be_bytes());
+        self.header.encode(self.body.packet_type(), self.body.flags(), out);
         match &self.body {
             Body::Data(body) => body.encode(out),
             Body::Repair(body) => body.encode(out),

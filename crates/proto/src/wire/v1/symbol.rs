@@ -16,11 +16,11 @@ use fec::CodeKind;
 
 use crate::error::WireError;
 use crate::wire::reader::Reader;
-use crate::wire::unit::{Unit, UNIT_PREFIX};
+use crate::wire::unit::{self, Unit, UNIT_PREFIX};
 use crate::wire::v1::HEADER_LEN;
 
 /// Bytes a DATA packet adds to its payload: header, block id, index, unit length and send time.
-pub const DATA_OVERHEAD: usize = HEADER_LEN + 5 + UNIT_PREFIX;
+pub const DATA_OVERHEAD: usize = DATA_UNIT_AT + UNIT_PREFIX;
 /// Bytes a REPAIR packet adds to its symbol: header, block id, index, k, m.
 pub const REPAIR_OVERHEAD: usize = HEADER_LEN + 7;
 
@@ -72,10 +72,28 @@ impl<'a> Data<'a> {
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.block.to_be_bytes());
-        out.push(self.index);
+        encode_prefix(self.block, self.index, out);
         out.extend_from_slice(self.unit.as_bytes());
     }
+
+    /// Appends the body of source `index` of `block`, its unit framed straight from `parts`
+    /// (see [`unit::frame_into`]); `None`, with `out` unchanged, if they are too long for a unit.
+    pub(crate) fn encode_framed(block: u32, index: u8, parts: &[&[u8]], sent_at: u32, out: &mut Vec<u8>) -> Option<()> {
+        let start = out.len();
+        encode_prefix(block, index, out);
+        unit::frame_into(out, parts, sent_at).or_else(|| {
+            out.truncate(start);
+            None
+        })
+    }
+}
+
+/// Where a DATA packet's unit starts: after the header, the block id and the index.
+pub const DATA_UNIT_AT: usize = HEADER_LEN + 5;
+
+fn encode_prefix(block: u32, index: u8, out: &mut Vec<u8>) {
+    out.extend_from_slice(&block.to_be_bytes());
+    out.push(index);
 }
 
 /// A repair symbol: block id u32, index u8, k u8, m u8, then the symbol (as long as the
