@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { native } from '../native.js';
+import { view } from '../codec/views.js';
 import { engineClass, type DeliveryBatch, type Engine, type EngineConstructor, type EngineStats } from './engine-contract.js';
 import { alreadyBound, messageTooLarge, notRunning, systemError, type SocketError } from './errors.js';
 import { MessageQueue, type Delivery } from './message-queue.js';
@@ -382,12 +383,18 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
     const streams = this.#options.engine.streams?.length ? batch.streams : undefined;
     const unknown: PeerAddress = { address: '', family: this.#options.type === 'udp6' ? 'IPv6' : 'IPv4', port: 0 };
     let offset = 0;
+    // A batch mostly comes from one sender: look its address up once per run of its messages.
+    let fromId = -1;
+    let from = unknown;
     // A listener may close the socket mid-batch: re-read the state (TS would narrow it away).
     for (let i = 0; i < lengths.length && (this.#state as State) !== 'closed'; i++) {
       const size = lengths[i]!;
-      const msg = slab.subarray(offset, offset + size);
+      const msg = view(slab, offset, size);
       offset += size;
-      const from = this.#senders.get(peers[i]!) ?? unknown;
+      if (peers[i] !== fromId) {
+        fromId = peers[i]!;
+        from = this.#senders.get(fromId) ?? unknown;
+      }
       const rinfo: RemoteInfo = { address: from.address, family: from.family, port: from.port, size };
       if (streams !== undefined) rinfo.stream = streams[i]!;
       this.#deliver(msg, rinfo);

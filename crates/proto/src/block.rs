@@ -6,6 +6,8 @@
 //! say), any symbol of a frame. A later symbol contradicting it is a conflict and is dropped,
 //! never allowed into a decode.
 
+use bytes::Bytes;
+
 use crate::bits::Bits;
 use crate::codec::{self, Code};
 use crate::inbox::Verdict;
@@ -25,8 +27,9 @@ struct Shape {
 pub(crate) struct Block {
     shape: Option<Shape>,
     /// Symbol bytes by index (sources possibly shorter than the symbol length, the rest being
-    /// implicit zero padding), grown on demand. Rebuilt sources are stored here too.
-    symbols: Vec<Option<Box<[u8]>>>,
+    /// implicit zero padding), grown on demand. Rebuilt sources are stored here too. Shared, so
+    /// a source's payload goes on to delivery as a view of it rather than a copy.
+    symbols: Vec<Option<Bytes>>,
     present: Bits,
     /// Source indices received or rebuilt.
     sources: Bits,
@@ -38,7 +41,7 @@ pub(crate) struct Block {
 
 impl Held for Block {
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Block>() + self.symbols.capacity() * std::mem::size_of::<Option<Box<[u8]>>>() + self.bytes
+        std::mem::size_of::<Block>() + self.symbols.capacity() * std::mem::size_of::<Option<Bytes>>() + self.bytes
     }
 
     /// Sources known to exist but neither received nor rebuilt.
@@ -116,7 +119,7 @@ impl Block {
             .into_iter()
             .map(|(index, unit)| {
                 let index = index as u8;
-                self.store(index, &unit);
+                self.store_with(index, unit.len(), || unit.into());
                 self.sources.insert(index);
                 index
             })
@@ -128,12 +131,23 @@ impl Block {
         self.symbols.get(usize::from(index))?.as_deref()
     }
 
+    /// Symbol `index` as held, to take views of without copying.
+    pub(crate) fn shared_symbol(&self, index: u8) -> Option<&Bytes> {
+        self.symbols.get(usize::from(index))?.as_ref()
+    }
+
     /// True once every source is received or rebuilt: nothing more can come of this block.
     pub(crate) fn complete(&self) -> bool {
         self.shape.is_some_and(|shape| self.sources.count_below(usize::from(shape.k)) == usize::from(shape.k))
     }
 
     fn store(&mut self, index: u8, bytes: &[u8]) -> Verdict {
+        self.store_with(index, bytes.len(), || Bytes::copy_from_slice(bytes))
+    }
+
+    /// Stores the `len` bytes `make` gives as symbol `index`, unless it is held already (a
+    /// duplicate costs no copy).
+    fn store_with(&mut self, index: u8, len: usize, make: impl FnOnce() -> Bytes) -> Verdict {
         if !self.present.insert(index) {
             return Verdict::Duplicate;
         }
@@ -141,8 +155,8 @@ impl Block {
         if self.symbols.len() <= slot {
             self.symbols.resize(slot + 1, None);
         }
-        self.symbols[slot] = Some(bytes.into());
-        self.bytes += bytes.len();
+        self.symbols[slot] = Some(make());
+        self.bytes += len;
         Verdict::Accepted
     }
 }

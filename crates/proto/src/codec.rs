@@ -56,17 +56,27 @@ impl Stripes {
     }
 }
 
-/// Copies each shard into `scratch` zero-padded to `len` bytes and returns the padded shards.
-/// Shards longer than `len` are the caller's bug; they are cut, never read past.
-fn padded<'s>(shards: &[&[u8]], len: usize, scratch: &'s mut Vec<u8>) -> Vec<&'s [u8]> {
+/// The shards as `len`-byte symbols: a shard of that length as it is, a shorter one copied
+/// into `scratch` and zero-padded (in a stream of equal-sized messages, none are). Shards
+/// longer than `len` are the caller's bug; they are cut, never read past.
+fn padded<'a>(shards: &[&'a [u8]], len: usize, scratch: &'a mut Vec<u8>) -> Vec<&'a [u8]> {
+    let short = shards.iter().filter(|shard| shard.len() < len).count();
     scratch.clear();
-    scratch.resize(shards.len() * len, 0);
-    for (i, shard) in shards.iter().enumerate() {
-        let used = shard.len().min(len);
-        scratch[i * len..i * len + used].copy_from_slice(&shard[..used]);
-    }
-    let scratch: &'s [u8] = scratch;
-    (0..shards.len()).map(|i| &scratch[i * len..(i + 1) * len]).collect()
+    scratch.resize(short * len, 0);
+    let mut room: &'a mut [u8] = scratch;
+    shards
+        .iter()
+        .map(|&shard| {
+            if shard.len() >= len {
+                return &shard[..len];
+            }
+            let (slot, rest) = std::mem::take(&mut room).split_at_mut(len);
+            room = rest;
+            slot[..shard.len()].copy_from_slice(shard);
+            let slot: &'a [u8] = slot;
+            slot
+        })
+        .collect()
 }
 
 /// Writes the `parity.len()` repair symbols of a block whose source units are `units` (one

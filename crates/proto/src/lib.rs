@@ -37,7 +37,7 @@
 //! while let Some(t) = sender.poll_transmit() {
 //!     receiver.handle_datagram(&t.datagram, now + Duration::from_millis(1));
 //! }
-//! let got: Vec<Vec<u8>> = std::iter::from_fn(|| receiver.poll_delivery()).map(|d| d.payload).collect();
+//! let got: Vec<Vec<u8>> = std::iter::from_fn(|| receiver.poll_delivery()).map(|d| d.payload.into()).collect();
 //! assert_eq!(got, [b"hello".to_vec(), b"world!".to_vec()]);
 //! assert_eq!(receiver.stats().recovered, 1);
 //! ```

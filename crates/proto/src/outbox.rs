@@ -94,18 +94,35 @@ impl Outbox {
 
     /// Numbers and queues a datagram built by this outbox; returns it as queued, to keep
     /// (sharing its bytes, not copying them).
-    pub(crate) fn queue(&mut self, mut datagram: Vec<u8>) -> &Bytes {
-        if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
-            number.copy_from_slice(&self.packet_number.to_be_bytes());
-        }
-        self.packet_number = self.packet_number.wrapping_add(1);
-        self.queue_verbatim(datagram.into())
+    pub(crate) fn queue(&mut self, datagram: Vec<u8>) -> &Bytes {
+        let datagram = self.number(datagram);
+        self.queue_verbatim(datagram)
+    }
+
+    /// As [`Self::queue`], for a REPAIR, which the I/O layer may send after later datagrams
+    /// (see [`Transmit::reorderable`]).
+    pub(crate) fn queue_repair(&mut self, datagram: Vec<u8>) {
+        let datagram = self.number(datagram);
+        self.push(Transmit { datagram, reorderable: true });
     }
 
     /// Queues a datagram exactly as given: a retransmission keeps its packet number.
     pub(crate) fn queue_verbatim(&mut self, datagram: Bytes) -> &Bytes {
-        self.bytes += datagram.len() as u64;
-        self.transmits.push_back(Transmit { datagram });
+        self.push(Transmit::new(datagram))
+    }
+
+    /// Writes the next packet number into `datagram`.
+    fn number(&mut self, mut datagram: Vec<u8>) -> Bytes {
+        if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
+            number.copy_from_slice(&self.packet_number.to_be_bytes());
+        }
+        self.packet_number = self.packet_number.wrapping_add(1);
+        datagram.into()
+    }
+
+    fn push(&mut self, transmit: Transmit) -> &Bytes {
+        self.bytes += transmit.datagram.len() as u64;
+        self.transmits.push_back(transmit);
         &self.transmits.back().expect("just pushed").datagram
     }
 

@@ -88,7 +88,7 @@ fn three_senders_are_told_apart_repaired_and_kept_in_order() {
     }
     let mut got: HashMap<SocketAddr, Vec<Vec<u8>>> = HashMap::new();
     while let Some((from, delivery)) = receiver.poll_delivery() {
-        got.entry(from).or_default().push(delivery.payload);
+        got.entry(from).or_default().push(delivery.payload.into());
     }
     let stats = receiver.stats();
     assert_eq!(stats.peers, 3);

@@ -41,7 +41,7 @@ fn drain(from: &mut Endpoint, now: Timestamp) -> Vec<(SocketAddr, Vec<u8>)> {
 }
 
 fn delivered(endpoint: &mut Endpoint) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| endpoint.poll_delivery()).map(|(_, d)| d.payload).collect()
+    std::iter::from_fn(|| endpoint.poll_delivery()).map(|(_, d)| d.payload.into()).collect()
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn a_shared_passphrase_carries_a_lossy_stream_in_both_modes() {
         }
         let end = pair.now + Duration::from_secs(2);
         pair.run_until(end);
-        let got: Vec<Vec<u8>> = pair.b_delivered.iter().map(|d| d.payload.clone()).collect();
+        let got: Vec<Vec<u8>> = pair.b_delivered.iter().map(|d| d.payload.to_vec()).collect();
         let mut want: Vec<Vec<u8>> = (0..400).map(payload).collect();
         let mut sorted = got.clone();
         sorted.sort();

@@ -258,7 +258,7 @@ fn a_block_whose_repairs_disagree_on_the_code_is_a_conflict() {
     assert_eq!((rx.stats().accepted, rx.stats().malformed), (10, 1), "{:?}", rx.stats());
     // The contradicting symbol never entered a decode: both sources came back intact.
     let rebuilt: Vec<(u8, Vec<u8>)> =
-        std::iter::from_fn(|| rx.poll_delivery()).filter(|d| d.recovered).map(|d| (d.index, d.payload)).collect();
+        std::iter::from_fn(|| rx.poll_delivery()).filter(|d| d.recovered).map(|d| (d.index, d.payload.into())).collect();
     assert_eq!(rebuilt, [(0, payloads()[0].clone()), (1, payloads()[1].clone())]);
     assert_eq!(rx.blocks_in_flight(), 0, "complete");
 }

@@ -210,7 +210,7 @@ fn sent(payloads: &[&[u8]], k: usize, n: usize, first_block: u32) -> Vec<Vec<u8>
 }
 
 fn drain(rx: &mut Receiver) -> Vec<Vec<u8>> {
-    std::iter::from_fn(|| rx.poll_delivery()).map(|d| d.payload).collect()
+    std::iter::from_fn(|| rx.poll_delivery()).map(|d| d.payload.into()).collect()
 }
 
 /// Block A loses two of four sources and has one repair: FEC cannot fill the gap. What

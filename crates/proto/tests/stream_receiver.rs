@@ -44,7 +44,7 @@ fn recovered_datagrams_come_back_exact_at_every_length() {
         rx.handle_datagram(datagram, T0);
     }
     let got = deliveries(&mut rx);
-    assert_eq!(got.iter().map(|d| d.payload.as_slice()).collect::<Vec<_>>(), payloads);
+    assert_eq!(got.iter().map(|d| &d.payload[..]).collect::<Vec<_>>(), payloads);
     assert!(got.iter().all(|d| d.recovered));
     assert_eq!(rx.blocks_in_flight(), 0, "a complete block is retired");
     assert_eq!(rx.buffered_bytes(), 0);
@@ -77,7 +77,7 @@ fn conflicting_k_or_symbol_length_for_a_block_is_malformed() {
     for datagram in &sent[1..4] {
         rx.handle_datagram(datagram, T0);
     }
-    let mut got: Vec<Vec<u8>> = deliveries(&mut rx).into_iter().map(|d| d.payload).collect();
+    let mut got: Vec<Vec<u8>> = deliveries(&mut rx).into_iter().map(|d| d.payload.into()).collect();
     got.sort();
     assert_eq!(got, [b"aaaa".to_vec(), b"bb".to_vec(), b"c".to_vec(), b"dddd".to_vec()]);
 }
@@ -134,8 +134,9 @@ fn memory_budget_evicts_the_oldest_blocks() {
         assert!(rx.buffered_bytes() <= 10_000);
     }
     assert_eq!(rx.stats().delivered, 100, "DATA is delivered on arrival whatever happens to its block");
-    // Each block holds 1,002 bytes of symbol plus bookkeeping: 8 or 9 fit in 10,000.
-    assert!((8..=9).contains(&rx.blocks_in_flight()), "{}", rx.blocks_in_flight());
+    // Each block holds 1,002 bytes of symbol plus bookkeeping (a shared symbol's handle and the
+    // block's tables, a few hundred bytes): 7 to 9 fit in 10,000.
+    assert!((7..=9).contains(&rx.blocks_in_flight()), "{}", rx.blocks_in_flight());
     assert_eq!(rx.stats().evicted_blocks, 100 - rx.blocks_in_flight() as u64);
 }
 

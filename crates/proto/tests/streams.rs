@@ -147,7 +147,7 @@ fn payloads_for_streams_not_configured_here_are_counted_and_dropped() {
     pair.a.send_on(B, 0, b"default", pair.now).unwrap();
     pair.a.flush();
     pair.run_until(Timestamp::ZERO + Duration::from_secs(1));
-    assert_eq!(pair.b_delivered.iter().map(|d| d.payload.as_slice()).collect::<Vec<_>>(), [b"default".as_slice()]);
+    assert_eq!(pair.b_delivered.iter().map(|d| &d.payload[..]).collect::<Vec<_>>(), [b"default".as_slice()]);
     assert_eq!(pair.b.stats().stream_malformed, 1);
     assert!(pair.a.send_on(B, 99, b"x", pair.now).is_err(), "and we refuse to send on one");
 }

@@ -283,6 +283,6 @@ fn send_through(endpoint: &mut Endpoint, main: &mut Udp, refused: &mut u64, (to,
 /// Queues on `main` what the endpoint has to send at `now` (the pacer decides how much).
 fn queue_transmits(endpoint: &mut Endpoint, main: &mut Udp, now: Timestamp) {
     while let Some((to, transmit)) = endpoint.poll_transmit(now) {
-        main.queue(to, transmit.datagram);
+        main.queue_transmit(to, transmit);
     }
 }

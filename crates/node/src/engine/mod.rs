@@ -16,6 +16,7 @@ mod options;
 mod peers;
 mod socket;
 mod stats;
+mod train;
 mod udp;
 
 use std::net::SocketAddr;

@@ -1,14 +1,17 @@
-//! One non-blocking UDP socket on the I/O thread: batched reads (recvmmsg, GRO) and a send
-//! queue drained in GSO trains, through quinn-udp. The protected socket is one; a relay's
+//! One non-blocking UDP socket on the I/O thread: batched reads (recvmmsg, GRO, through
+//! quinn-udp) and a send queue drained in GSO trains (see [`super::train`]). The protected socket is one; a relay's
 //! plain side (see [`super::bridge`]) is another, so both move datagrams the same way.
 
 use std::collections::VecDeque;
-use std::io::{self, IoSliceMut};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 
 use bytes::Bytes;
 use mio::{Interest, Registry, Token};
-use quinn_udp::{RecvMeta, Transmit, UdpSockRef, UdpSocketState};
+use quinn_udp::{RecvMeta, UdpSockRef, UdpSocketState};
+use smallvec::SmallVec;
+
+use super::train;
 
 /// Receive buffers per recvmmsg call.
 pub(super) const RECV_BATCH: usize = 32;
@@ -18,6 +21,18 @@ const RECV_BUFFER: usize = 64 * 1024;
 pub(super) const SEND_QUEUE: usize = 16 * 1024;
 /// Largest GSO train: the kernel's limit on one UDP send.
 const GSO_BYTES: usize = 64 * 1024;
+/// Most datagrams in one train (the kernel's UDP_MAX_SEGMENTS).
+const MAX_TRAIN: usize = 64;
+/// Queued datagrams a train may gather from, front first.
+const TRAIN_LOOKAHEAD: usize = 256;
+
+/// A datagram waiting to be sent.
+struct Queued {
+    to: SocketAddr,
+    datagram: Bytes,
+    /// It may be sent after datagrams queued behind it (see `proto::Transmit::reorderable`).
+    reorderable: bool,
+}
 
 /// What a socket's reads and writes came to.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,10 +54,9 @@ pub(super) struct Udp {
     socket: mio::net::UdpSocket,
     state: UdpSocketState,
     token: Token,
-    outgoing: VecDeque<(SocketAddr, Bytes)>,
-    /// Where a GSO train's datagrams are joined for one send; kept, as a 64 KiB allocation
-    /// per send showed in a busy sender's profile.
-    train: Vec<u8>,
+    outgoing: VecDeque<Queued>,
+    /// The kernel refused a segmented send: every datagram goes alone.
+    gso_refused: bool,
     writable_wanted: bool,
     buffers: Vec<Vec<u8>>,
     meta: [RecvMeta; RECV_BATCH],
@@ -62,7 +76,7 @@ impl Udp {
             state,
             token,
             outgoing: VecDeque::new(),
-            train: Vec::with_capacity(GSO_BYTES),
+            gso_refused: false,
             writable_wanted: false,
             buffers: vec![vec![0u8; RECV_BUFFER]; RECV_BATCH],
             meta: [RecvMeta::default(); RECV_BATCH],
@@ -77,7 +91,7 @@ impl Udp {
 
     /// Whether the kernel segments for us (UDP GSO).
     pub fn gso(&self) -> bool {
-        self.state.max_gso_segments() > 1
+        !self.gso_refused && self.state.max_gso_segments() > 1
     }
 
     /// Datagrams waiting to be sent.
@@ -85,13 +99,19 @@ impl Udp {
         self.outgoing.len()
     }
 
-    /// Queues a datagram; past [`SEND_QUEUE`] the oldest is dropped and counted.
+    /// Queues a datagram, to be sent in order; past [`SEND_QUEUE`] the oldest is dropped and
+    /// counted.
     pub fn queue(&mut self, to: SocketAddr, datagram: impl Into<Bytes>) {
+        self.queue_transmit(to, proto::Transmit::new(datagram));
+    }
+
+    /// Queues what the endpoint emitted, which may say it can be sent out of order.
+    pub fn queue_transmit(&mut self, to: SocketAddr, transmit: proto::Transmit) {
         if self.outgoing.len() >= SEND_QUEUE {
             self.outgoing.pop_front();
             self.counters.send_queue_drops += 1;
         }
-        self.outgoing.push_back((to, datagram.into()));
+        self.outgoing.push_back(Queued { to, datagram: transmit.datagram, reorderable: transmit.reorderable });
     }
 
     /// One recvmmsg: calls `each` with every datagram read (GRO trains split), and returns
@@ -127,60 +147,85 @@ impl Udp {
         true
     }
 
-    /// Sends queued datagrams, grouping runs of equal-sized ones to one destination into a
-    /// single GSO send where the kernel supports it; on a full buffer, waits for writability.
+    /// Sends queued datagrams, gathering equal-sized ones to one destination into a single GSO
+    /// send where the kernel supports it; on a full buffer, waits for writability.
     pub fn send_pending(&mut self, registry: &Registry) {
-        let max_segments = self.state.max_gso_segments();
-        let mut train = std::mem::take(&mut self.train);
-        while let Some((to, first)) = self.outgoing.front() {
-            let (to, size) = (*to, first.len());
-            let mut count = 1;
-            while count < max_segments
-                && (count + 1) * size <= GSO_BYTES
-                && self.outgoing.get(count).is_some_and(|(t, d)| *t == to && d.len() == size)
-            {
-                count += 1;
-            }
-            // A shorter datagram may end a train.
-            if count < max_segments && (count + 1) * size <= GSO_BYTES {
-                if let Some((t, d)) = self.outgoing.get(count) {
-                    if *t == to && d.len() < size && !d.is_empty() {
-                        count += 1;
-                    }
-                }
-            }
-            train.clear();
-            for (_, datagram) in self.outgoing.iter().take(count) {
-                train.extend_from_slice(datagram);
-            }
-            let transmit = Transmit {
-                destination: to,
-                ecn: None,
-                contents: &train,
-                segment_size: (count > 1).then_some(size),
-                src_ip: None,
+        while let Some(first) = self.outgoing.front() {
+            let (to, size) = (first.to, first.datagram.len());
+            let picked = self.pick_train(to, size);
+            let segment = (picked.len() > 1).then_some(size as u16);
+            let sent = {
+                let datagrams: SmallVec<[IoSlice; MAX_TRAIN]> = picked.iter().map(|&i| IoSlice::new(&self.outgoing[i].datagram)).collect();
+                train::send(&self.socket, to, &datagrams, segment)
             };
-            match self.state.try_send(UdpSockRef::from(&self.socket), &transmit) {
-                Ok(()) => {
+            match sent {
+                Ok(bytes) => {
                     self.counters.send_syscalls += 1;
-                    self.counters.datagrams_sent += count as u64;
-                    self.counters.bytes_sent += train.len() as u64;
-                    self.outgoing.drain(..count);
+                    self.counters.datagrams_sent += picked.len() as u64;
+                    self.counters.bytes_sent += bytes as u64;
+                    self.remove(&picked);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.train = train;
                     self.want_writable(registry, true);
                     return;
                 }
+                // A kernel or device that refuses segmentation (EIO): send one by one from now on.
+                Err(e) if segment.is_some() && e.raw_os_error() == Some(libc::EIO) => self.gso_refused = true,
                 Err(_) => {
                     // Counted and dropped: UDP senders cannot do better, and the protocol repairs.
                     self.counters.send_errors += 1;
-                    self.outgoing.drain(..count);
+                    self.remove(&picked);
                 }
             }
         }
-        self.train = train;
         self.want_writable(registry, false);
+    }
+
+    /// The queue positions one send takes, ascending, the front first: datagrams to `to` of
+    /// `size` bytes from the next [`TRAIN_LOOKAHEAD`], possibly ended by one shorter, within
+    /// the kernel's limits. A train passes over datagrams to other destinations, and over
+    /// reorderable ones (REPAIR) of another size, which wait for a train of their own: a
+    /// block's DATA and REPAIR differ in size by a few header bytes, so taken strictly in
+    /// order every block made two short trains. Any other datagram in the way ends the train.
+    fn pick_train(&self, to: SocketAddr, size: usize) -> SmallVec<[usize; MAX_TRAIN]> {
+        let max_segments = if self.gso_refused { 1 } else { self.state.max_gso_segments().min(MAX_TRAIN) };
+        let mut picked = SmallVec::new();
+        picked.push(0);
+        for (i, queued) in self.outgoing.iter().enumerate().take(TRAIN_LOOKAHEAD).skip(1) {
+            if picked.len() >= max_segments || (picked.len() + 1) * size > GSO_BYTES {
+                break;
+            }
+            let len = queued.datagram.len();
+            if queued.to != to {
+                continue;
+            }
+            if len == size || (len < size && len > 0) {
+                picked.push(i);
+            }
+            if len < size {
+                break;
+            }
+            if len > size && !queued.reorderable {
+                break;
+            }
+        }
+        picked
+    }
+
+    /// Takes the datagrams at `picked` (ascending) out of the queue, keeping the others' order.
+    fn remove(&mut self, picked: &[usize]) {
+        let Some(&last) = picked.last() else { return };
+        let mut kept: SmallVec<[Queued; TRAIN_LOOKAHEAD]> = SmallVec::new();
+        let mut picked = picked.iter().peekable();
+        for i in 0..=last {
+            let entry = self.outgoing.pop_front().expect("picked positions are queued");
+            if picked.next_if_eq(&&i).is_none() {
+                kept.push(entry);
+            }
+        }
+        for entry in kept.into_iter().rev() {
+            self.outgoing.push_front(entry);
+        }
     }
 
     fn want_writable(&mut self, registry: &Registry, wanted: bool) {

@@ -365,7 +365,7 @@ impl Peer {
             self.liveness.sent(now);
             let transmit = match &mut self.secure {
                 Some(link) => match link.outbound(space, transmit.datagram) {
-                    Some(sealed) => sealed,
+                    Some(sealed) => Transmit { reorderable: transmit.reorderable, ..sealed },
                     None => continue,
                 },
                 None => transmit,

@@ -53,7 +53,7 @@ impl FrameReceiver {
         }
         let recovered = assembly.recovered;
         match self.incoming.finish(frame.frame).and_then(|done| done.message()) {
-            Some(payload) => self.incoming.inbox.deliver(Delivery { payload, block: frame.frame, index: 0, recovered, stream: 0 }),
+            Some(payload) => self.incoming.inbox.deliver(Delivery { payload: payload.into(), block: frame.frame, index: 0, recovered, stream: 0 }),
             None => self.incoming.inbox.stats.corrupt += 1,
         }
     }

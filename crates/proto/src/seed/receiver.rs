@@ -105,7 +105,7 @@ impl SeedReceiver {
         }
         match batch.decode() {
             Some((payload, recovered)) => {
-                inbox.deliver(Delivery { payload, block: id, index: 0, recovered, stream: 0 });
+                inbox.deliver(Delivery { payload: payload.into(), block: id, index: 0, recovered, stream: 0 });
                 self.incoming.finish(id);
             }
             None => self.incoming.settle(id),

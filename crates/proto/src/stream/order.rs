@@ -35,7 +35,7 @@ struct Pending {
 impl Pending {
     /// Bytes it holds: its payload and its entries in both maps, with slack for the trees.
     fn bytes(&self) -> usize {
-        let payload = self.delivery.as_ref().map_or(0, |d| d.payload.capacity());
+        let payload = self.delivery.as_ref().map_or(0, |d| d.payload.len());
         payload + 2 * (size_of::<(u64, Pending)>() + size_of::<(Timestamp, u64)>())
     }
 }
@@ -235,11 +235,11 @@ mod tests {
     }
 
     fn payload(seq: u64) -> Delivery {
-        Delivery { payload: seq.to_be_bytes().to_vec(), block: 0, index: 0, recovered: false, stream: 0 }
+        Delivery { payload: seq.to_be_bytes().to_vec().into(), block: 0, index: 0, recovered: false, stream: 0 }
     }
 
     fn released(inbox: &mut Inbox) -> Vec<u64> {
-        std::iter::from_fn(|| inbox.pop()).map(|d| u64::from_be_bytes(d.payload.try_into().unwrap())).collect()
+        std::iter::from_fn(|| inbox.pop()).map(|d| u64::from_be_bytes(d.payload[..].try_into().unwrap())).collect()
     }
 
     /// An order started at sequence number `first`, offering `seqs` (deadline 10 ms each).

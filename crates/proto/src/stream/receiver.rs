@@ -5,6 +5,8 @@
 use std::mem::size_of;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use crate::block::Block;
 use crate::codec::Code;
 use crate::error::ConfigError;
@@ -20,7 +22,7 @@ use crate::stream::timebase::TimeBase;
 use crate::time::Timestamp;
 use crate::event::Transmit;
 use crate::window::{Dropped, Held, Limits, Lookup, Window};
-use crate::wire::unit::Unit;
+use crate::wire::unit::{Unit, UNIT_PREFIX};
 use crate::wire::v1::{Body, Echo, Feedback, Nack, Repair, MAX_NACK_RANGES};
 
 /// How often the receiver pings the sender while the stream flows.
@@ -358,14 +360,14 @@ impl Receiver {
         };
         if let Symbol::Source { index, unit } = symbol {
             let sent = self.time_base.observe(unit.sent_at(), now);
-            out.hand(index, unit.payload(), false, self.time_base.local(sent));
+            out.hand(index, payload_of(&slot.fec, index, &unit), false, self.time_base.local(sent));
         }
         for index in slot.fec.recover(&mut self.scratch) {
             self.nacker.recovered(id.wrapping_add(u32::from(index)));
             match slot.fec.symbol(index).map(Unit::parse) {
                 Some(Ok(unit)) => {
                     let sent = self.time_base.unwrap(unit.sent_at());
-                    out.hand(index, unit.payload(), true, self.time_base.local(sent));
+                    out.hand(index, payload_of(&slot.fec, index, &unit), true, self.time_base.local(sent));
                 }
                 // Symbols that decode to a bad unit were forged or corrupted: nothing to deliver.
                 _ => out.inbox.stats.corrupt += 1,
@@ -404,13 +406,13 @@ struct Outlet<'a> {
 
 impl Outlet<'_> {
     /// Hands on a payload sent at `sent` (local time, path delay included).
-    fn hand(&mut self, index: u8, payload: &[u8], recovered: bool, sent: Timestamp) {
+    fn hand(&mut self, index: u8, payload: Bytes, recovered: bool, sent: Timestamp) {
         let deadline = sent + self.latency;
         let delivery = if deadline < self.now {
             self.inbox.stats.overdue += 1;
             None
         } else {
-            Some(Delivery { payload: payload.to_vec(), block: self.block, index, recovered, stream: 0 })
+            Some(Delivery { payload, block: self.block, index, recovered, stream: 0 })
         };
         match (self.ordered, delivery) {
             (Some(first), delivery) => {
@@ -421,6 +423,13 @@ impl Outlet<'_> {
             (None, None) => {}
         }
     }
+}
+
+/// The payload of `unit`, held in `block` as symbol `index`: a view of the stored symbol, so
+/// delivering it copies nothing.
+fn payload_of(block: &Block, index: u8, unit: &Unit<'_>) -> Bytes {
+    let stored = block.shared_symbol(index).expect("a source handed on is held by its block");
+    stored.slice(UNIT_PREFIX..UNIT_PREFIX + unit.payload().len())
 }
 
 /// What to do with a block leaving the window unfinished: count it, and when ordered, note

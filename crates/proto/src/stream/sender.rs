@@ -299,7 +299,7 @@ impl Sender {
             Body::Repair(Repair { block: id, index: index as u8, k: k as u8, m: m as u8, code, symbol: &[] })
         });
         for datagram in self.outbox.encode_parity(Code::for_block(code, id), &units, symbol_len, bodies) {
-            self.outbox.queue(datagram);
+            self.outbox.queue_repair(datagram);
         }
         self.stats.repairs += m as u64;
         self.stats.blocks += 1;

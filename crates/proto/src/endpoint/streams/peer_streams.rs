@@ -81,7 +81,7 @@ impl PeerStreams {
             self.malformed += 1;
             return None;
         };
-        delivery.payload.drain(..header.len);
+        delivery.payload = delivery.payload.slice(header.len..);
         delivery.stream = header.stream;
         let Some(number) = header.number else {
             self.stats[position].delivered += 1;
@@ -92,7 +92,7 @@ impl PeerStreams {
         match receiver.accept(number, &delivery.payload) {
             Arrival::Deliver(payloads) => {
                 self.stats[position].delivered += payloads.len() as u64;
-                self.ready.extend(payloads.into_iter().map(|payload| Delivery { payload, ..delivery.clone() }));
+                self.ready.extend(payloads.into_iter().map(|payload| Delivery { payload: payload.into(), ..delivery.clone() }));
             }
             Arrival::Held => {}
             Arrival::Dropped { duplicate } => self.stats[position].duplicates += u64::from(duplicate),
