@@ -36,10 +36,11 @@ export function outOfRange(name: string, accepted: string, value: unknown): Rang
 
 /** `value` as an integer in [min, max]. */
 export function integerIn(value: unknown, name: string, min: number, max: number): number {
+  // The message is built only on failure: send() checks its port this way once per message.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
   const accepted = `an integer from ${min} to ${max}`;
   if (typeof value !== 'number') throw invalidType(name, accepted, value);
-  if (!Number.isInteger(value) || value < min || value > max) throw outOfRange(name, accepted, value);
-  return value;
+  throw outOfRange(name, accepted, value);
 }
 
 /** `value` as a finite number above `above` and at most `max`. */

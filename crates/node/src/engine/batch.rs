@@ -47,6 +47,9 @@ pub struct DeliveryBatch {
     pub bandwidth: Vec<BandwidthChange>,
 }
 
+/// Slab bytes below which growing by reallocation is cheaper than ringing early.
+const SMALL_SLAB: usize = 64 * 1024;
+
 /// Accumulates deliveries on the I/O thread until the next ring.
 #[derive(Default)]
 pub(super) struct BatchBuilder {
@@ -89,6 +92,13 @@ impl BatchBuilder {
         self.timed_out.push(TimedOutPeer { address: peer.ip().to_string(), port: peer.port() as u32, family: peers::family(peer) });
     }
 
+    /// Whether a payload of `len` bytes would make a large slab grow, copying what it holds:
+    /// ring first, and the next batch gets a slab twice the size (see [`Self::take`]). A small
+    /// slab just grows: ringing for it would send JavaScript a stream of tiny batches.
+    pub fn full_for(&self, len: usize) -> bool {
+        self.slab.len() >= SMALL_SLAB && self.slab.len() + len > self.slab.capacity()
+    }
+
     /// Messages in the batch.
     pub fn len(&self) -> usize {
         self.lengths.len()
@@ -99,12 +109,13 @@ impl BatchBuilder {
         self.lengths.is_empty() && self.timed_out.is_empty() && self.bandwidth.is_empty()
     }
 
-    /// The batch so far, leaving the builder empty (sized like this one, so the next batch
-    /// does not grow its slab by reallocation, copying it each time).
+    /// The batch so far, leaving the builder empty, its slab twice this one's size: with
+    /// [`Self::full_for`], a slab is never grown by reallocation (copying it each time, which
+    /// showed in a busy receiver's profile).
     pub fn take(&mut self) -> DeliveryBatch {
         let (bytes, count) = (self.slab.len(), self.lengths.len());
         let taken = std::mem::take(self);
-        self.slab.reserve(bytes);
+        self.slab.reserve(2 * bytes);
         self.lengths.reserve(count);
         self.peers.reserve(count);
         self.streams.reserve(count);

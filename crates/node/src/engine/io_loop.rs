@@ -29,6 +29,10 @@ pub(super) const BRIDGE: Token = Token(2);
 const RECV_ROUNDS: usize = 16;
 /// Deliveries held before ringing JavaScript even if more input is pending.
 const RING_AT: usize = 1024;
+/// Datagrams encoded before they are sent, when JavaScript has handed over more: a few GSO
+/// trains, so the kernel copies them while they are still in cache (with thousands queued
+/// first, its copy of each train was the sender's largest cost).
+const SEND_EVERY: usize = 256;
 
 pub(super) struct IoLoop {
     main: Udp,
@@ -148,9 +152,10 @@ impl IoLoop {
         }
     }
 
-    /// Hands queued messages to the endpoint while the socket keeps up: once the send queue
-    /// is half full and the socket would block, the rest waits for it to drain, so a burst
-    /// from JavaScript is paced by the socket instead of overflowing the queue.
+    /// Hands queued messages to the endpoint while the socket keeps up, sending every
+    /// [`SEND_EVERY`] datagrams: once the send queue is half full and the socket would block,
+    /// the rest waits for it to drain, so a burst from JavaScript is paced by the socket
+    /// instead of overflowing the queue.
     fn drain_commands(&mut self) {
         loop {
             let (batch, start) = match self.paused.take() {
@@ -167,7 +172,7 @@ impl IoLoop {
             };
             let now = self.now();
             for (i, &(offset, length, to, stream)) in batch.messages.iter().enumerate().skip(start) {
-                if self.main.queued() >= SEND_QUEUE / 2 {
+                if self.main.queued() >= SEND_EVERY {
                     self.collect_transmits(now);
                     self.send_pending();
                     if self.main.queued() >= SEND_QUEUE / 2 {
@@ -232,7 +237,12 @@ impl IoLoop {
         while let Some((from, delivery)) = self.endpoint.poll_delivery() {
             match (forward_to, &mut self.bridge) {
                 (Some(to), Some(bridge)) => bridge.udp.queue(to, delivery.payload),
-                _ => self.batch.push(&mut self.sources, from, delivery.stream, &delivery.payload),
+                _ => {
+                    if self.batch.full_for(delivery.payload.len()) {
+                        self.ring();
+                    }
+                    self.batch.push(&mut self.sources, from, delivery.stream, &delivery.payload)
+                }
             }
         }
     }
