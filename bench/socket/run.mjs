@@ -50,9 +50,13 @@ const turn = () => new Promise((resolve) => setImmediate(resolve))
  * event loop, which on a small machine takes CPU from the threads that drain the backlog. */
 const pause = () => new Promise((resolve) => setTimeout(resolve, 1))
 
-/** Sends for SECONDS; returns the messages sent and the JS time spent in send calls. */
+/**
+ * Sends for SECONDS; returns the messages sent, the JS time spent in send calls, and the CPU
+ * time this process used meanwhile (every thread: a protected socket's I/O thread included).
+ */
 async function pump(send, ready) {
   const payload = Buffer.alloc(SIZE, 0x5a)
+  const cpuBefore = process.cpuUsage()
   let sent = 0
   let sendNs = 0n
   const end = performance.now() + SECONDS * 1000
@@ -67,7 +71,8 @@ async function pump(send, ready) {
     sent += TURN
     await turn()
   }
-  return { sent, sendNs }
+  const cpu = process.cpuUsage(cpuBefore)
+  return { sent, sendNs, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
 }
 
 async function dgramRun() {
@@ -76,11 +81,11 @@ async function dgramRun() {
   socket.bind(0, '127.0.0.1')
   await once(socket, 'listening')
   // node:dgram queues in libuv when the kernel buffer is full; keep that queue short.
-  const { sent, sendNs } = await pump((p) => socket.send(p, receiver.port, '127.0.0.1'), () => socket.getSendQueueCount() < AHEAD)
+  const { sent, sendNs, cpuSeconds } = await pump((p) => socket.send(p, receiver.port, '127.0.0.1'), () => socket.getSendQueueCount() < AHEAD)
   while (socket.getSendQueueCount() > 0) await turn()
   await new Promise((resolve) => setTimeout(resolve, 300))
   socket.close()
-  return { sent, sendNs, report: await receiver.report() }
+  return { sent, sendNs, cpuSeconds, report: await receiver.report() }
 }
 
 /**
@@ -103,13 +108,13 @@ async function protectedRun(options = PROTECTED) {
   await once(socket, 'listening')
   const warmup = options.passphrase ? 1 : 0
   if (warmup) await handshake(socket, receiver.port)
-  const { sent: pumped, sendNs } = await pump((p) => socket.send(p, receiver.port, '127.0.0.1'), () => socket.getSendQueueCount() < AHEAD)
+  const { sent: pumped, sendNs, cpuSeconds } = await pump((p) => socket.send(p, receiver.port, '127.0.0.1'), () => socket.getSendQueueCount() < AHEAD)
   const sent = pumped + warmup
   while (socket.getSendQueueCount() > 0) await turn()
   await new Promise((resolve) => setTimeout(resolve, 300))
   const senderStats = socket.stats()
   socket.close()
-  return { sent, sendNs, report: await receiver.report(), senderStats }
+  return { sent, sendNs, cpuSeconds, report: await receiver.report(), senderStats }
 }
 
 // --profile runs the protected socket alone, for `perf record` to see only it.
@@ -137,6 +142,7 @@ const s = ours.senderStats
 const r = ours.report.stats
 console.log(`goodput ratio perfect-socket / node:dgram: ${(goodput(ours) / goodput(dgram)).toFixed(2)}x`)
 console.log(`encryption cost: encrypt=all goodput is ${((100 * goodput(sealed)) / goodput(ours)).toFixed(1)}% of unencrypted (${(100 * (1 - goodput(sealed) / goodput(ours))).toFixed(1)}% cost)`)
+console.log(`sender CPU per sent message: dgram ${((1e9 * dgram.cpuSeconds) / dgram.sent).toFixed(0)} ns, perfect-socket ${((1e9 * ours.cpuSeconds) / ours.sent).toFixed(0)} ns (all threads, while sending)`)
 console.log(`receiver CPU seconds per delivered message: dgram ${((1e9 * dgram.report.cpuSeconds) / dgram.report.messages).toFixed(0)} ns, perfect-socket ${((1e9 * ours.report.cpuSeconds) / ours.report.messages).toFixed(0)} ns (all threads)`)
 console.log(`send: ${s.datagramsSent} datagrams in ${s.sendSyscalls} syscalls (${(100 * (1 - s.sendSyscalls / s.datagramsSent)).toFixed(1)}% saved, GSO ${s.gso ? 'on' : 'off'}); node:dgram: one per datagram`)
 console.log(`receive: ${r.datagramsReceived} datagrams in ${r.recvSyscalls} syscalls (${(100 * (1 - r.recvSyscalls / r.datagramsReceived)).toFixed(1)}% saved); ${r.batches} JS callbacks (${(r.delivered / r.batches).toFixed(0)} messages each)`)

@@ -18,8 +18,16 @@ pub(super) struct SendBatch {
 }
 
 impl SendBatch {
-    /// `streams`, if given, holds each message's stream id (default stream 0 otherwise).
-    pub fn new(slab: &[u8], lengths: &[u32], peers: &[u32], streams: Option<&[u8]>, destinations: &Destinations) -> Result<Self, String> {
+    /// `streams`, if given, holds each message's stream id (default stream 0 otherwise); the
+    /// messages are copied into `buffer` (emptied first).
+    pub fn new(
+        slab: &[u8],
+        lengths: &[u32],
+        peers: &[u32],
+        streams: Option<&[u8]>,
+        destinations: &Destinations,
+        mut buffer: Vec<u8>,
+    ) -> Result<Self, String> {
         if lengths.len() != peers.len() || streams.is_some_and(|s| s.len() != lengths.len()) {
             return Err(format!("lengths ({}), peers ({}) and streams must have one entry per message", lengths.len(), peers.len()));
         }
@@ -35,6 +43,8 @@ impl SendBatch {
         if offset > slab.len() {
             return Err(format!("lengths add up to {offset} bytes but slab holds {}", slab.len()));
         }
-        Ok(SendBatch { data: slab[..offset].to_vec(), messages })
+        buffer.clear();
+        buffer.extend_from_slice(&slab[..offset]);
+        Ok(SendBatch { data: buffer, messages })
     }
 }

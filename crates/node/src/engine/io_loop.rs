@@ -18,6 +18,7 @@ use super::bridge::Bridge;
 use super::commands::{Command, SendBatch};
 use super::options::Config;
 use super::peers::Sources;
+use super::recycle::Recycler;
 use super::stats::{IoCounters, SharedStats};
 use super::udp::{Udp, SEND_QUEUE};
 use super::Deliver;
@@ -34,6 +35,13 @@ const RING_AT: usize = 1024;
 /// first, its copy of each train was the sender's largest cost).
 const SEND_EVERY: usize = 256;
 
+/// What the I/O thread shares with the JavaScript thread.
+pub(super) struct Shared {
+    pub stats: SharedStats,
+    pub backlog: Arc<Backlog>,
+    pub recycler: Arc<Recycler>,
+}
+
 pub(super) struct IoLoop {
     main: Udp,
     bridge: Option<Bridge>,
@@ -44,6 +52,7 @@ pub(super) struct IoLoop {
     deliver: Deliver,
     stats: SharedStats,
     backlog: Arc<Backlog>,
+    recycler: Arc<Recycler>,
     io: IoCounters,
     epoch: Instant,
     batch: BatchBuilder,
@@ -62,8 +71,7 @@ impl IoLoop {
         config: &Config,
         inbox: Receiver<Command>,
         deliver: Deliver,
-        stats: SharedStats,
-        backlog: Arc<Backlog>,
+        Shared { stats, backlog, recycler }: Shared,
     ) -> std::io::Result<Self> {
         let poll = Poll::new()?;
         let main = Udp::register(socket, poll.registry(), SOCKET)?;
@@ -85,6 +93,7 @@ impl IoLoop {
             deliver,
             stats,
             backlog,
+            recycler,
             io,
             epoch: Instant::now(),
             batch: BatchBuilder::default(),
@@ -184,6 +193,7 @@ impl IoLoop {
                 send_through(&mut self.endpoint, &mut self.main, &mut self.io.refused, (to, stream), message, now);
                 self.backlog.taken(1);
             }
+            self.recycler.give(batch.data);
         }
     }
 

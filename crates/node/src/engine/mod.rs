@@ -14,6 +14,7 @@ mod commands;
 mod io_loop;
 mod options;
 mod peers;
+mod recycle;
 mod socket;
 mod stats;
 mod train;
@@ -33,6 +34,7 @@ use backlog::Backlog;
 use commands::{Command, SendBatch};
 pub use options::EngineOptions;
 use peers::Destinations;
+use recycle::Recycler;
 pub use stats::EngineStats;
 use stats::SharedStats;
 
@@ -69,6 +71,7 @@ pub struct Engine {
     destinations: Destinations,
     stats: SharedStats,
     backlog: Arc<Backlog>,
+    recycler: Arc<Recycler>,
 }
 
 #[napi]
@@ -85,6 +88,7 @@ impl Engine {
             destinations: Destinations::default(),
             stats: SharedStats::default(),
             backlog: Arc::default(),
+            recycler: Arc::default(),
         })
     }
 
@@ -112,7 +116,8 @@ impl Engine {
         // Taken only now, so a failed bind leaves the engine usable for another try.
         let deliver = self.deliver.take().expect("checked above");
         let (commands, inbox) = mpsc::channel();
-        let io = io_loop::IoLoop::new(socket, bridge, &self.options, inbox, deliver, self.stats.clone(), self.backlog.clone())
+        let shared = io_loop::Shared { stats: self.stats.clone(), backlog: self.backlog.clone(), recycler: self.recycler.clone() };
+        let io = io_loop::IoLoop::new(socket, bridge, &self.options, inbox, deliver, shared)
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let waker = io.waker();
         let bridge = io.bridge_address();
@@ -156,7 +161,8 @@ impl Engine {
     ) -> Result<()> {
         let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "bind the socket before sending".into()))?;
         let streams = streams.as_deref();
-        let batch = SendBatch::new(&slab, &lengths, &peers, streams, &self.destinations).map_err(|message| args::throw(&env, true, message))?;
+        let batch = SendBatch::new(&slab, &lengths, &peers, streams, &self.destinations, self.recycler.take())
+            .map_err(|message| args::throw(&env, true, message))?;
         let messages = batch.messages.len();
         // Counted before the I/O thread can take them, so the backlog never reads negative.
         self.backlog.handed(messages);
