@@ -6,7 +6,7 @@
 //! say), any symbol of a frame. A later symbol contradicting it is a conflict and is dropped,
 //! never allowed into a decode.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::bits::Bits;
 use crate::codec::{self, Code};
@@ -35,9 +35,21 @@ pub(crate) struct Block {
     sources: Bits,
     /// Sources the block is known to have even before its shape: highest source index + 1.
     sources_seen: usize,
-    /// Bytes held in `symbols`.
+    /// Where received symbols are copied, several to a buffer: a symbol then costs a copy and a
+    /// reference count, not two allocations (its own buffer, and the shared handle `Bytes`
+    /// makes when its payload is split off for delivery). Each buffer holds twice the symbols
+    /// of the last (1, 2, 4, ... up to [`ARENA_MAX_SYMBOLS`]), so a block that gets one symbol
+    /// holds one symbol's bytes.
+    arena: BytesMut,
+    /// Symbols the next arena buffer is sized for.
+    arena_symbols: usize,
+    /// Bytes held in `symbols` and arena buffers, whole buffers counted: a buffer lives as
+    /// long as any symbol in it, and all of them are this block's.
     bytes: usize,
 }
+
+/// The most symbols one arena buffer is sized for.
+const ARENA_MAX_SYMBOLS: usize = 16;
 
 impl Held for Block {
     fn bytes(&self) -> usize {
@@ -119,7 +131,10 @@ impl Block {
             .into_iter()
             .map(|(index, unit)| {
                 let index = index as u8;
-                self.store_with(index, unit.len(), || unit.into());
+                if self.present.insert(index) {
+                    self.bytes += unit.len();
+                    self.keep(index, unit.into());
+                }
                 self.sources.insert(index);
                 index
             })
@@ -141,22 +156,34 @@ impl Block {
         self.shape.is_some_and(|shape| self.sources.count_below(usize::from(shape.k)) == usize::from(shape.k))
     }
 
+    /// Copies `bytes` in as symbol `index`, unless it is held already (a duplicate costs no copy).
     fn store(&mut self, index: u8, bytes: &[u8]) -> Verdict {
-        self.store_with(index, bytes.len(), || Bytes::copy_from_slice(bytes))
-    }
-
-    /// Stores the `len` bytes `make` gives as symbol `index`, unless it is held already (a
-    /// duplicate costs no copy).
-    fn store_with(&mut self, index: u8, len: usize, make: impl FnOnce() -> Bytes) -> Verdict {
         if !self.present.insert(index) {
             return Verdict::Duplicate;
         }
+        let symbol = self.copy_in(bytes);
+        self.keep(index, symbol);
+        Verdict::Accepted
+    }
+
+    /// `bytes` copied into the arena, as a symbol of its own.
+    fn copy_in(&mut self, bytes: &[u8]) -> Bytes {
+        if self.arena.capacity() < bytes.len() {
+            let room = bytes.len() * self.arena_symbols.max(1);
+            self.arena_symbols = (2 * self.arena_symbols).clamp(1, ARENA_MAX_SYMBOLS);
+            self.arena = BytesMut::with_capacity(room);
+            self.bytes += room;
+        }
+        self.arena.extend_from_slice(bytes);
+        self.arena.split().freeze()
+    }
+
+    /// Puts `symbol` in its slot.
+    fn keep(&mut self, index: u8, symbol: Bytes) {
         let slot = usize::from(index);
         if self.symbols.len() <= slot {
             self.symbols.resize(slot + 1, None);
         }
-        self.symbols[slot] = Some(make());
-        self.bytes += len;
-        Verdict::Accepted
+        self.symbols[slot] = Some(symbol);
     }
 }
