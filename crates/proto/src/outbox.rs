@@ -3,12 +3,16 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::codec::{self, Code};
 use crate::event::Transmit;
 use crate::secure::TAG_LEN;
+use crate::wire::unit;
 use crate::wire::v1::{Body, Data, Header, Packet, PacketType, DATA_OVERHEAD, HEADER_LEN, PACKET_NUMBER_AT};
+
+/// Bytes per DATA arena buffer: about fifty MTU-sized datagrams.
+const ARENA_BYTES: usize = 64 * 1024;
 
 /// Packet numbering and the transmit queue of one connection.
 pub(crate) struct Outbox {
@@ -16,13 +20,17 @@ pub(crate) struct Outbox {
     packet_number: u32,
     transmits: VecDeque<Transmit>,
     scratch: Vec<u8>,
+    /// Where DATA datagrams are built, many to a buffer: one allocation per buffer instead of
+    /// two per message (the datagram's, and the shared handle `Bytes` makes for the copies the
+    /// sender keeps of it). A buffer lives as long as any datagram in it (the NACK history).
+    arena: BytesMut,
     /// Bytes queued so far, headers included.
     pub(crate) bytes: u64,
 }
 
 impl Outbox {
     pub(crate) fn new(connection_id: u32) -> Self {
-        Outbox { connection_id, packet_number: 0, transmits: VecDeque::new(), scratch: Vec::new(), bytes: 0 }
+        Outbox { connection_id, packet_number: 0, transmits: VecDeque::new(), scratch: Vec::new(), arena: BytesMut::new(), bytes: 0 }
     }
 
     /// Packets numbered so far (wrapping), for rate measurement.
@@ -35,14 +43,20 @@ impl Outbox {
         self.encode_with_room(body, 0)
     }
 
-    /// Encodes the DATA packet of source `index` of `block`, its unit framed straight from
-    /// `parts` (one copy of the application's bytes); `None` if they are too long for a unit.
-    pub(crate) fn encode_data(&self, block: u32, index: u8, parts: &[&[u8]], sent_at: u32) -> Option<Vec<u8>> {
-        let len: usize = parts.iter().map(|part| part.len()).sum();
-        let mut datagram = Vec::with_capacity(DATA_OVERHEAD + len + TAG_LEN);
-        self.header().encode(PacketType::Data, 0, &mut datagram);
-        Data::encode_framed(block, index, parts, sent_at, &mut datagram)?;
-        Some(datagram)
+    /// Encodes, numbers and queues the DATA packet of source `index` of `block`, its unit
+    /// framed straight from `parts` (one copy of the application's bytes) into the arena;
+    /// returns it as queued, to keep, or `None` (nothing queued) if they are too long for a unit.
+    pub(crate) fn queue_data(&mut self, block: u32, index: u8, parts: &[&[u8]], sent_at: u32) -> Option<&Bytes> {
+        let len = DATA_OVERHEAD + usize::from(unit::payload_len(parts)?);
+        if self.arena.capacity() < len {
+            self.arena = BytesMut::with_capacity(len.max(ARENA_BYTES));
+        }
+        let header = Header { packet_number: self.packet_number, ..self.header() };
+        header.encode(PacketType::Data, 0, &mut self.arena);
+        Data::encode_framed(block, index, parts, sent_at, &mut self.arena).expect("length checked above");
+        self.packet_number = self.packet_number.wrapping_add(1);
+        let datagram = self.arena.split().freeze();
+        Some(self.push(Transmit::new(datagram)))
     }
 
     fn header(&self) -> Header {

@@ -142,11 +142,10 @@ impl Sender {
         let block = self.open.get_or_insert_with(|| OpenBlock { opened_at: now, units: Vec::new() });
         let index = block.units.len();
         // The send time travels truncated to 32 bits; the receiver unwraps it.
-        let datagram = self
+        let queued = self
             .outbox
-            .encode_data(self.next_block, index as u8, parts, now.as_micros() as u32)
+            .queue_data(self.next_block, index as u8, parts, now.as_micros() as u32)
             .expect("payload length checked against the unit's bound");
-        let queued = self.outbox.queue(datagram);
         block.units.push(queued.slice(DATA_UNIT_AT..));
         if let Some(history) = &mut self.history {
             history.keep(self.next_block.wrapping_add(index as u32), now, queued.clone());

@@ -8,6 +8,8 @@
 //! its own deadline at the receiver. On the wire a DATA packet carries its unit without
 //! padding; the padding up to the block's symbol length is implicit zeros.
 
+use bytes::BufMut;
+
 use crate::error::WireError;
 use crate::wire::reader::Reader;
 
@@ -103,15 +105,19 @@ impl OwnedUnit {
 /// Appends the unit framing `parts` (joined) sent at `sent_at` to `out`; `None`, with `out`
 /// untouched, if they are longer than [`MAX_UNIT_PAYLOAD`]. A sender frames straight into its
 /// DATA datagram this way, copying the application's bytes once.
-pub fn frame_into(out: &mut Vec<u8>, parts: &[&[u8]], sent_at: u32) -> Option<()> {
-    let total: usize = parts.iter().map(|part| part.len()).sum();
-    let len = u16::try_from(total).ok()?;
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&sent_at.to_be_bytes());
+pub fn frame_into(out: &mut impl BufMut, parts: &[&[u8]], sent_at: u32) -> Option<()> {
+    let len = payload_len(parts)?;
+    out.put_u16(len);
+    out.put_u32(sent_at);
     for part in parts {
-        out.extend_from_slice(part);
+        out.put_slice(part);
     }
     Some(())
+}
+
+/// The length of the payload `parts` make together, if a unit can carry it.
+pub fn payload_len(parts: &[&[u8]]) -> Option<u16> {
+    u16::try_from(parts.iter().map(|part| part.len()).sum::<usize>()).ok()
 }
 
 #[cfg(test)]

@@ -117,10 +117,10 @@ pub struct Header {
 
 impl Header {
     /// Appends the 11 header bytes of a packet of `kind` whose body claims `body_flags`.
-    pub(crate) fn encode(&self, kind: PacketType, body_flags: u8, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[MAGIC_VERSION, kind as u8, self.flags & !kind.body_flags() | body_flags]);
-        out.extend_from_slice(&self.connection_id.to_be_bytes());
-        out.extend_from_slice(&self.packet_number.to_be_bytes());
+    pub(crate) fn encode(&self, kind: PacketType, body_flags: u8, out: &mut impl bytes::BufMut) {
+        out.put_slice(&[MAGIC_VERSION, kind as u8, self.flags & !kind.body_flags() | body_flags]);
+        out.put_u32(self.connection_id);
+        out.put_u32(self.packet_number);
     }
 }
 

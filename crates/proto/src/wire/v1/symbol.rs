@@ -12,6 +12,7 @@
 //! Which code made a REPAIR's symbol rides in the low two bits of the header's flags byte
 //! ([`CODE_FLAGS`]): 0 (what every sender wrote before codes were selectable) is Reed-Solomon.
 
+use bytes::BufMut;
 use fec::CodeKind;
 
 use crate::error::WireError;
@@ -78,22 +79,19 @@ impl<'a> Data<'a> {
 
     /// Appends the body of source `index` of `block`, its unit framed straight from `parts`
     /// (see [`unit::frame_into`]); `None`, with `out` unchanged, if they are too long for a unit.
-    pub(crate) fn encode_framed(block: u32, index: u8, parts: &[&[u8]], sent_at: u32, out: &mut Vec<u8>) -> Option<()> {
-        let start = out.len();
+    pub(crate) fn encode_framed(block: u32, index: u8, parts: &[&[u8]], sent_at: u32, out: &mut impl BufMut) -> Option<()> {
+        unit::payload_len(parts)?;
         encode_prefix(block, index, out);
-        unit::frame_into(out, parts, sent_at).or_else(|| {
-            out.truncate(start);
-            None
-        })
+        unit::frame_into(out, parts, sent_at)
     }
 }
 
 /// Where a DATA packet's unit starts: after the header, the block id and the index.
 pub const DATA_UNIT_AT: usize = HEADER_LEN + 5;
 
-fn encode_prefix(block: u32, index: u8, out: &mut Vec<u8>) {
-    out.extend_from_slice(&block.to_be_bytes());
-    out.push(index);
+fn encode_prefix(block: u32, index: u8, out: &mut impl BufMut) {
+    out.put_u32(block);
+    out.put_u8(index);
 }
 
 /// A repair symbol: block id u32, index u8, k u8, m u8, then the symbol (as long as the
