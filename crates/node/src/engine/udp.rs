@@ -191,6 +191,10 @@ impl Udp {
         let max_segments = if self.gso_refused { 1 } else { self.state.max_gso_segments().min(MAX_TRAIN) };
         let mut picked = SmallVec::new();
         picked.push(0);
+        if size == 0 {
+            // Empty datagrams (a relay forwards what it gets) cannot be segments: one per send.
+            return picked;
+        }
         for (i, queued) in self.outgoing.iter().enumerate().take(TRAIN_LOOKAHEAD).skip(1) {
             if picked.len() >= max_segments || (picked.len() + 1) * size > GSO_BYTES {
                 break;
