@@ -51,10 +51,9 @@ impl Outbox {
         if self.arena.capacity() < len {
             self.arena = BytesMut::with_capacity(len.max(ARENA_BYTES));
         }
-        let header = Header { packet_number: self.packet_number, ..self.header() };
+        let header = Header { packet_number: self.next_number(), ..self.header() };
         header.encode(PacketType::Data, 0, &mut self.arena);
         Data::encode_framed(block, index, parts, sent_at, &mut self.arena).expect("length checked above");
-        self.packet_number = self.packet_number.wrapping_add(1);
         let datagram = self.arena.split().freeze();
         Some(self.push(Transmit::new(datagram)))
     }
@@ -127,11 +126,18 @@ impl Outbox {
 
     /// Writes the next packet number into `datagram`.
     fn number(&mut self, mut datagram: Vec<u8>) -> Bytes {
+        let next = self.next_number();
         if let Some(number) = datagram.get_mut(PACKET_NUMBER_AT..PACKET_NUMBER_AT + 4) {
-            number.copy_from_slice(&self.packet_number.to_be_bytes());
+            number.copy_from_slice(&next.to_be_bytes());
         }
-        self.packet_number = self.packet_number.wrapping_add(1);
         datagram.into()
+    }
+
+    /// The number of the next packet queued, taken.
+    fn next_number(&mut self) -> u32 {
+        let number = self.packet_number;
+        self.packet_number = number.wrapping_add(1);
+        number
     }
 
     fn push(&mut self, transmit: Transmit) -> &Bytes {

@@ -15,12 +15,10 @@ pub(super) struct Recycler {
 }
 
 impl Recycler {
-    /// An empty buffer, reused if one is back.
+    /// A buffer to copy a batch into (it still holds its last batch: `SendBatch::new` empties
+    /// it), reused if one is back.
     pub fn take(&self) -> Vec<u8> {
-        let reused = self.buffers.lock().ok().and_then(|mut buffers| buffers.pop());
-        let mut buffer = reused.unwrap_or_default();
-        buffer.clear();
-        buffer
+        self.buffers.lock().ok().and_then(|mut buffers| buffers.pop()).unwrap_or_default()
     }
 
     /// Gives `buffer` back for reuse (dropped if enough are kept).
