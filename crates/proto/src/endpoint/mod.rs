@@ -11,15 +11,18 @@ mod liveness;
 mod mtu;
 mod outgoing;
 mod pacer;
+mod pacing;
 mod peer;
 mod secure_link;
 mod security;
+mod stats;
 mod streams;
 
 pub use liveness::PathConfig;
 pub use streams::{StreamConfig, StreamStats, StreamTable, DEFAULT_STREAM, MAX_STREAM_ID};
 pub use mtu::{MtuConfig, MtuProber};
 pub use security::SecurityStats;
+pub use stats::EndpointStats;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -40,6 +43,7 @@ use answering::Answering;
 use outgoing::Outgoing;
 use secure_link::SecureLink;
 use pacer::Pacer;
+use pacing::{initial_pace, v1_data_overhead};
 use peer::Peer;
 
 /// The wire format an endpoint speaks, with its settings.
@@ -106,55 +110,6 @@ impl EndpointConfig {
         }
         Peer::new(&self.format, self.path, Arc::new(self.streams.clone()), false, Timestamp::ZERO).map(drop)
     }
-}
-
-/// Counters over every peer, present and dropped.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EndpointStats {
-    /// Messages accepted by [`Endpoint::send`].
-    pub sent: u64,
-    /// Messages [`Endpoint::send`] refused (too large for the format).
-    pub refused: u64,
-    /// Repair symbols (v1) or parity fragments (seed) sent.
-    pub repairs_sent: u64,
-    /// Blocks (v1) or messages (seed) closed.
-    pub blocks: u64,
-    /// Datagrams emitted, and their bytes.
-    pub datagrams_sent: u64,
-    /// Bytes emitted, headers included.
-    pub bytes_sent: u64,
-    /// Everything the receivers counted, summed.
-    pub receive: Stats,
-    /// Peers tracked now.
-    pub peers: usize,
-    /// Peers dropped to stay within `max_peers`.
-    pub evicted_peers: u64,
-    /// DATA packets sent again because a peer NACKed them.
-    pub retransmitted: u64,
-    /// NACKed sources not sent again because retransmissions had used their budget (half the
-    /// bytes sent originally): a NACK storm.
-    pub retransmits_limited: u64,
-    /// NACK packets received.
-    pub nacks_received: u64,
-    /// NACK packets sent.
-    pub nacks_sent: u64,
-    /// Sources that arrived after we NACKed them.
-    pub retransmits_received: u64,
-    /// Datagrams the pacer dropped because its queue held more than a second at its rate.
-    pub pacer_drops: u64,
-    /// Keep-alive PINGs sent.
-    pub keep_alives_sent: u64,
-    /// Path MTU probes sent.
-    pub mtu_probes_sent: u64,
-    /// Peers forgotten after their idle timeout.
-    pub idle_timeouts: u64,
-    /// Delivered payloads dropped because their stream header was cut short or named a stream
-    /// not configured here.
-    pub stream_malformed: u64,
-    /// The pacing rate now, bits per second (0: unpaced): the cap, or the bandwidth estimate.
-    pub pace_rate: u64,
-    /// Handshakes and what authentication refused (secure endpoints).
-    pub security: SecurityStats,
 }
 
 /// The path to one peer as its sender and receiver see it, in integers so stats stay exact:
@@ -273,22 +228,6 @@ impl Endpoint {
         Peer::new(&self.format, self.path, self.streams.clone(), self.pacer.is_some(), now).expect("validated")
     }
 
-    /// Paces to the sum of the peers' bandwidth estimates, within the configured cap.
-    fn follow_estimates(&mut self) {
-        let Some(pacer) = &mut self.pacer else { return };
-        let estimates = self.peers.iter().filter_map(|(_, peer)| peer.bandwidth_estimate());
-        let Some(sum) = estimates.reduce(u64::saturating_add) else { return };
-        let rate = if self.pace_cap > 0 { sum.min(self.pace_cap) } else { sum };
-        if rate != pacer.rate() {
-            pacer.set_rate(rate);
-        }
-    }
-
-    /// The pacing rate now, bits per second (0: unpaced).
-    pub fn pace_rate(&self) -> u64 {
-        self.pacer.as_ref().map_or(0, Pacer::rate)
-    }
-
     /// Counters of every configured stream, with its id, in table order.
     /// One pass over the peers for all streams: the I/O layer publishes these on every loop.
     pub fn streams_stats(&self) -> Vec<(u8, StreamStats)> {
@@ -309,19 +248,6 @@ impl Endpoint {
             total += &peer.stream_stats()[position];
         }
         Some(total)
-    }
-
-    /// The queued message the pacer should take next: of the backlogged peers, the one whose
-    /// next message is most important (the least recently served first among equals).
-    fn next_backlogged(&mut self) -> Option<(usize, SocketAddr, usize)> {
-        let peers = &self.peers;
-        self.backlogged.retain(|address| peers.peek(address).is_some_and(|peer| peer.queued_next().is_some()));
-        self.backlogged
-            .iter()
-            .enumerate()
-            .filter_map(|(i, address)| peers.peek(address).and_then(Peer::queued_next).map(|(priority, len)| (priority, i, *address, len)))
-            .min_by_key(|&(priority, i, _, _)| (priority, i))
-            .map(|(_, i, address, len)| (i, address, len))
     }
 
     /// Takes in a datagram that arrived from `from`.
@@ -357,7 +283,6 @@ impl Endpoint {
         self.admit(from, peer);
     }
 
-
     /// The next datagram to send at `now`, with its destination; when paced, `None` until
     /// the pacer lets the next one go (see [`Self::poll_timeout`]).
     pub fn poll_transmit(&mut self, now: Timestamp) -> Option<(SocketAddr, Transmit)> {
@@ -371,25 +296,6 @@ impl Endpoint {
             }
         }
         self.outgoing.pop_front()
-    }
-
-    /// Paced, with nothing else to send: the most important queued message becomes datagrams,
-    /// if the pacer would let one go now (so a message waiting for the pacer can still expire).
-    fn send_backlogged(&mut self, now: Timestamp) -> Option<()> {
-        self.pacer.as_ref()?;
-        let (i, address, len) = self.next_backlogged()?;
-        if self.pacer.as_ref()?.ready_at(len + v1_data_overhead()) > now {
-            return None;
-        }
-        // Served: to the back of the line among peers of equal priority.
-        self.backlogged.remove(i);
-        let peer = self.peers.get_mut(&address)?;
-        peer.send_queued(now);
-        peer.drain(address, now, &mut self.outgoing, &mut self.delivered);
-        if peer.queued_next().is_some() {
-            self.backlogged.push(address);
-        }
-        Some(())
     }
 
     /// The next payload received, with its sender.
@@ -450,7 +356,7 @@ impl Endpoint {
         let mut total = self.departed;
         total.receive += &self.strays;
         for (_, peer) in self.peers.iter() {
-            add(&mut total, &peer.stats());
+            total += &peer.stats();
         }
         if let Some(answering) = &self.answering {
             let held_dropped = total.security.held_dropped;
@@ -469,16 +375,6 @@ impl Endpoint {
         self.peers.peek_mru().map(|(_, peer)| peer.path()).unwrap_or_default()
     }
 
-    /// Drops the newest datagrams while the pacer's queue holds more than it can send in a
-    /// second: input above the pacing rate must not grow memory or latency without bound.
-    fn shed_unpaceable(&mut self) {
-        let Some(pacer) = &mut self.pacer else { return };
-        while self.outgoing.len() > 1 && pacer.over_budget(self.outgoing.bytes()) {
-            self.outgoing.pop_back();
-            pacer.dropped += 1;
-        }
-    }
-
     fn admit(&mut self, address: SocketAddr, peer: Peer) {
         if let Some((_, dropped)) = self.peers.push(address, peer) {
             self.depart(&dropped);
@@ -488,47 +384,9 @@ impl Endpoint {
 
     /// Keeps a peer's counters as it leaves, so totals never go backwards.
     fn depart(&mut self, peer: &Peer) {
-        add(&mut self.departed, &peer.stats());
+        self.departed += &peer.stats();
         for (total, stream) in self.departed_streams.iter_mut().zip(peer.stream_stats()) {
             *total += stream;
         }
     }
-}
-
-fn add(total: &mut EndpointStats, peer: &EndpointStats) {
-    total.sent += peer.sent;
-    total.refused += peer.refused;
-    total.repairs_sent += peer.repairs_sent;
-    total.blocks += peer.blocks;
-    total.datagrams_sent += peer.datagrams_sent;
-    total.bytes_sent += peer.bytes_sent;
-    total.receive += &peer.receive;
-    total.retransmitted += peer.retransmitted;
-    total.retransmits_limited += peer.retransmits_limited;
-    total.nacks_received += peer.nacks_received;
-    total.nacks_sent += peer.nacks_sent;
-    total.retransmits_received += peer.retransmits_received;
-    total.keep_alives_sent += peer.keep_alives_sent;
-    total.mtu_probes_sent += peer.mtu_probes_sent;
-    total.stream_malformed += peer.stream_malformed;
-    total.security.held_dropped += peer.security.held_dropped;
-}
-
-/// The pacer's rate at the start: the cap, or the estimator's starting point when estimating
-/// (within the cap); `None` when neither paces.
-fn initial_pace(config: &EndpointConfig) -> Option<u64> {
-    let estimating = match &config.format {
-        Format::V1 { sender, .. } => sender.bandwidth.map(|b| b.start_bps),
-        Format::Seed { .. } => None,
-    };
-    match (config.pace_bits_per_second, estimating) {
-        (0, start) => start,
-        (cap, Some(start)) => Some(start.min(cap)),
-        (cap, None) => Some(cap),
-    }
-}
-
-/// What a DATA packet adds to its payload, for the pacer's estimate of a queued message.
-fn v1_data_overhead() -> usize {
-    crate::wire::v1::DATA_OVERHEAD
 }
