@@ -175,7 +175,10 @@ impl Block {
             self.bytes += room;
         }
         self.arena.extend_from_slice(bytes);
-        self.arena.split().freeze()
+        let symbol = self.arena.split().freeze();
+        // The block's next symbol, as long, goes right after this one.
+        crate::prefetch::for_writing(self.arena.spare_capacity_mut().as_ptr().cast(), bytes.len().min(self.arena.capacity()));
+        symbol
     }
 
     /// Puts `symbol` in its slot.

@@ -52,6 +52,7 @@ mod event;
 mod inbox;
 mod incoming;
 mod outbox;
+mod prefetch;
 mod seq;
 pub mod secure;
 mod stats;

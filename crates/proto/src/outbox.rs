@@ -55,6 +55,8 @@ impl Outbox {
         header.encode(PacketType::Data, 0, &mut self.arena);
         Data::encode_framed(block, index, parts, sent_at, &mut self.arena).expect("length checked above");
         let datagram = self.arena.split().freeze();
+        // The next datagram, likely as long, goes right after this one.
+        crate::prefetch::for_writing(self.arena.spare_capacity_mut().as_ptr().cast(), len.min(self.arena.capacity()));
         Some(self.push(Transmit::new(datagram)))
     }
 
