@@ -13,6 +13,10 @@ use proto::endpoint::{Endpoint, EndpointConfig, Format, PathConfig, StreamTable}
 use proto::stream::{ReceiverConfig, Redundancy, SenderConfig};
 use proto::Timestamp;
 
+/// The addon's allocator, so allocation costs what it costs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MESSAGES: usize = 400_000;
 const SPACING_MICROS: u64 = 2;
 const CHUNK: usize = 1_000;
