@@ -236,10 +236,10 @@ pub fn run(scenario: &Scenario, controller: &mut dyn Controller) -> Trace {
         }
         let jitter = scenario.jitter.as_micros() as f64 * rng.unit();
         let seen_rtt = 2.0 * prop as f64 + last_wait as f64 + jitter;
-        if now % PING_MICROS == 0 {
+        if now.is_multiple_of(PING_MICROS) {
             srtt = Some(srtt.map_or(seen_rtt, |s| s + (seen_rtt - s) / 8.0));
         }
-        if now % REPORT_MICROS == 0 && now > 0 && !rng.chance(scenario.loss) && !down {
+        if now.is_multiple_of(REPORT_MICROS) && now > 0 && !rng.chance(scenario.loss) && !down {
             let rtt = if scenario.smoothed_rtt { srtt.unwrap_or(seen_rtt) } else { seen_rtt };
             reports.push_back((now + prop, received, missing, Duration::from_micros(rtt as u64)));
         }
@@ -279,7 +279,7 @@ pub fn run(scenario: &Scenario, controller: &mut dyn Controller) -> Trace {
             next_packet += 1;
         }
         now += STEP_MICROS;
-        if now % SAMPLE_MICROS == 0 {
+        if now.is_multiple_of(SAMPLE_MICROS) {
             samples.push(Sample {
                 seconds: now as f64 / 1e6,
                 estimate: controller.estimate_bps() as f64,
