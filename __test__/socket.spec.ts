@@ -165,6 +165,19 @@ test('garbage datagrams are counted, never thrown, and the stream goes on', asyn
   t.true(got.every((g) => g.text.startsWith('ok ')));
 });
 
+test('what the kernel drops at a receiver that cannot keep up shows in receiveBufferDrops', async (t) => {
+  // A receive buffer of one or two datagrams against a burst of 20,000 GSO-batched ones: the
+  // I/O thread cannot read fast enough, and the kernel drops at the socket's door.
+  const a = await bound(t, { socketBufferBytes: 1024 });
+  const b = await bound(t);
+  const payload = Buffer.alloc(1200, 7);
+  for (let i = 0; i < 20_000; i++) b.send(payload, a.address().port, HOST);
+  await until(() => a.stats().receiveBufferDrops > 0, 10_000, { what: 'drops counted at the receiver' });
+  const { receiveBufferDrops, datagramsReceived } = a.stats();
+  t.log(`receiver: ${datagramsReceived} datagrams read, ${receiveBufferDrops} dropped by the kernel`);
+  t.is(b.stats().receiveBufferDrops, 0, 'the sender, with room to spare, dropped nothing');
+});
+
 test('close: emits close, keeps the last counters, and refuses further use', async (t) => {
   const [a, b] = await Promise.all([bound(t), bound(t)]);
   const got = collect(a);

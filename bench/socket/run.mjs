@@ -175,4 +175,4 @@ console.log(`sender CPU per sent message: dgram ${senderNs(dgram).toFixed(0)} ns
 console.log(`receiver CPU seconds per delivered message: dgram ${receiverNs(dgram).toFixed(0)} ns, perfect-socket ${receiverNs(ours).toFixed(0)} ns (all threads)`)
 console.log(`send: ${s.datagramsSent} datagrams in ${s.sendSyscalls} syscalls (${(100 * (1 - s.sendSyscalls / s.datagramsSent)).toFixed(1)}% saved, GSO ${s.gso ? 'on' : 'off'}); node:dgram: one per datagram`)
 console.log(`receive: ${r.datagramsReceived} datagrams in ${r.recvSyscalls} syscalls (${(100 * (1 - r.recvSyscalls / r.datagramsReceived)).toFixed(1)}% saved); ${r.batches} JS callbacks (${(r.delivered / r.batches).toFixed(0)} messages each)`)
-console.log(`protected receiver: recovered ${r.recovered}, lost ${r.lost}, wire overhead ${(s.bytesSent / (s.sent * SIZE)).toFixed(3)}x`)
+console.log(`protected receiver: recovered ${r.recovered}, lost ${r.lost}, wire overhead ${(s.bytesSent / (s.sent * SIZE)).toFixed(3)}x; its kernel dropped ${r.receiveBufferDrops} arrivals at the full socket buffer (a GRO train counts once)`)

@@ -46,6 +46,11 @@ export interface RelayStats {
   dropped: number;
   /** Errors reported by the plain UDP socket (e.g. ICMP port unreachable at `to`). */
   udpErrors: number;
+  /**
+   * Datagrams the kernel dropped at `from`'s socket, its receive buffer full, before `in` could
+   * count them: the relay did not keep up (see `SocketStats.receiveBufferDrops`).
+   */
+  receiveBufferDrops: number;
   rates: RelayRates;
   /** The protected socket's counters (FEC, NACK, RTT, ...). */
   psock: SocketStats;
@@ -179,6 +184,7 @@ class BridgedRelay implements Relay {
       bytesOut: native.bridgeBytesOut ?? 0,
       sendErrors: native.bridgeSendErrors ?? 0,
       queueDrops: native.bridgeSendQueueDrops ?? 0,
+      receiveBufferDrops: native.bridgeReceiveBufferDrops ?? 0,
     };
     if (this.mode === 'udp->psock') {
       const refused = psock.refused;
@@ -188,6 +194,7 @@ class BridgedRelay implements Relay {
         out: { packets: psock.sent, bytes: bridge.bytesIn },
         dropped: refused,
         udpErrors: 0,
+        receiveBufferDrops: bridge.receiveBufferDrops,
         psock,
       };
     }
@@ -197,6 +204,7 @@ class BridgedRelay implements Relay {
       out: { packets: bridge.datagramsOut + bridge.sendErrors + bridge.queueDrops, bytes: bridge.bytesOut },
       dropped: bridge.sendErrors + bridge.queueDrops,
       udpErrors: bridge.sendErrors,
+      receiveBufferDrops: psock.receiveBufferDrops,
       psock,
     };
   }

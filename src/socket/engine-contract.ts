@@ -79,6 +79,7 @@ export interface BridgeCounters {
   bridgeBytesOut: number;
   bridgeSendErrors: number;
   bridgeSendQueueDrops: number;
+  bridgeReceiveBufferDrops: number;
 }
 
 /** The engine's counters, as the native side names them (an older engine may lack some). */

@@ -65,6 +65,12 @@ export interface SocketStats {
   sendErrors: number;
   /** Datagrams dropped because the socket stayed full past the send queue's bound. */
   sendQueueDrops: number;
+  /**
+   * Datagrams the kernel dropped at this socket because its receive buffer was full: this side
+   * did not read fast enough (a CPU-bound receiver), which the protocol alone would take for
+   * loss on the path. A train coalesced by GRO counts once. Linux; read every 50 ms; 0 elsewhere.
+   */
+  receiveBufferDrops: number;
   /** Delivery batches handed to JavaScript, and batches (messages) dropped behind a busy event loop. */
   batches: number;
   droppedBatches: number;
@@ -223,6 +229,7 @@ const ZERO: EngineCounters = {
   recvSyscalls: 0,
   sendErrors: 0,
   sendQueueDrops: 0,
+  receiveBufferDrops: 0,
   batches: 0,
   droppedBatches: 0,
   droppedMessages: 0,

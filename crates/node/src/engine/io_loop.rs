@@ -34,6 +34,9 @@ const RING_AT: usize = 1024;
 /// trains, so the kernel copies them while they are still in cache (with thousands queued
 /// first, its copy of each train was the sender's largest cost).
 const SEND_EVERY: usize = 256;
+/// How often the kernel's count of datagrams dropped at the sockets is read (a system call),
+/// besides once as the loop closes.
+const DROPS_EVERY: Duration = Duration::from_millis(50);
 
 /// What the I/O thread shares with the JavaScript thread.
 pub(super) struct Shared {
@@ -61,6 +64,8 @@ pub(super) struct IoLoop {
     /// the socket filled up: (batch, next message). The inbox waits behind it.
     paused: Option<(SendBatch, usize)>,
     closing: bool,
+    /// When the kernel's drop counts were last read.
+    drops_read_at: Timestamp,
 }
 
 impl IoLoop {
@@ -100,6 +105,7 @@ impl IoLoop {
             sources: Sources::default(),
             paused: None,
             closing: false,
+            drops_read_at: Timestamp::ZERO,
         })
     }
 
@@ -128,6 +134,9 @@ impl IoLoop {
             self.collect_deliveries();
             self.collect_transmits(now);
             self.send_pending();
+            if self.closing || now >= self.drops_read_at + DROPS_EVERY {
+                self.read_receive_buffer_drops(now);
+            }
             // Published before ringing, so a callback that reads stats() sees its batch counted.
             let bridge = self.bridge.as_ref().map(|b| b.udp.counters);
             let streams = self.endpoint.streams_stats();
@@ -255,6 +264,14 @@ impl IoLoop {
                 }
             }
         }
+    }
+
+    fn read_receive_buffer_drops(&mut self, now: Timestamp) {
+        self.main.read_receive_buffer_drops();
+        if let Some(bridge) = &mut self.bridge {
+            bridge.udp.read_receive_buffer_drops();
+        }
+        self.drops_read_at = now;
     }
 
     fn ring(&mut self) {

@@ -1,4 +1,5 @@
-//! Opening the UDP socket: non-blocking, large buffers, ready for quinn-udp's batched calls.
+//! The UDP socket: opening it (non-blocking, large buffers, ready for quinn-udp's batched
+//! calls), and reading what the kernel dropped at it.
 
 use std::io;
 use std::net::SocketAddr;
@@ -17,4 +18,25 @@ pub(super) fn open(address: SocketAddr, buffer_bytes: usize) -> io::Result<mio::
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     Ok(mio::net::UdpSocket::from_std(socket.into()))
+}
+
+/// Datagrams the kernel dropped at `socket` since it opened, because its receive buffer was
+/// full (Linux's `SO_MEMINFO`; `None` where the kernel does not tell). The protocol cannot see
+/// these apart from loss on the path: this is how a receiver that does not keep up shows.
+pub(super) fn receive_buffer_drops(socket: &mio::net::UdpSocket) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        const DROPS: usize = libc::SK_MEMINFO_DROPS as usize;
+        let mut meminfo = [0u32; DROPS + 1];
+        let mut len = std::mem::size_of_val(&meminfo) as libc::socklen_t;
+        // SAFETY: the kernel writes at most `len` bytes into `meminfo` and says how many.
+        let status = unsafe { libc::getsockopt(socket.as_raw_fd(), libc::SOL_SOCKET, libc::SO_MEMINFO, meminfo.as_mut_ptr().cast(), &mut len) };
+        (status == 0 && len as usize == std::mem::size_of_val(&meminfo)).then(|| u64::from(meminfo[DROPS]))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = socket;
+        None
+    }
 }

@@ -74,6 +74,9 @@ pub struct EngineStats {
     pub send_errors: f64,
     /// Datagrams dropped because the socket stayed full past the send queue's bound.
     pub send_queue_drops: f64,
+    /// Datagrams the kernel dropped at the socket because its receive buffer was full: this
+    /// side did not keep up (Linux; read every 50 ms; 0 elsewhere).
+    pub receive_buffer_drops: f64,
     /// Batches handed to JavaScript, and batches dropped because its queue was full.
     pub batches: f64,
     pub dropped_batches: f64,
@@ -87,10 +90,12 @@ pub struct EngineStats {
     pub bridge_bytes_in: f64,
     pub bridge_datagrams_out: f64,
     pub bridge_bytes_out: f64,
-    /// The bridge's failed sends (e.g. nothing listening at the forward address) and
-    /// datagrams dropped because its send queue stayed full.
+    /// The bridge's failed sends (e.g. nothing listening at the forward address), datagrams
+    /// dropped because its send queue stayed full, and datagrams the kernel dropped at its
+    /// socket, its receive buffer full.
     pub bridge_send_errors: f64,
     pub bridge_send_queue_drops: f64,
+    pub bridge_receive_buffer_drops: f64,
     /// Keep-alive PINGs sent, path MTU probes sent, and peers forgotten after their idle
     /// timeout.
     pub keep_alives_sent: f64,
@@ -193,6 +198,7 @@ impl SharedStats {
             recv_syscalls: socket.recv_syscalls as f64,
             send_errors: socket.send_errors as f64,
             send_queue_drops: socket.send_queue_drops as f64,
+            receive_buffer_drops: socket.receive_buffer_drops as f64,
             batches: io.batches as f64,
             dropped_batches: io.dropped_batches as f64,
             dropped_messages: io.dropped_messages as f64,
@@ -204,6 +210,7 @@ impl SharedStats {
             bridge_bytes_out: bridge.bytes_sent as f64,
             bridge_send_errors: bridge.send_errors as f64,
             bridge_send_queue_drops: bridge.send_queue_drops as f64,
+            bridge_receive_buffer_drops: bridge.receive_buffer_drops as f64,
             keep_alives_sent: endpoint.keep_alives_sent as f64,
             mtu_probes_sent: endpoint.mtu_probes_sent as f64,
             idle_timeouts: endpoint.idle_timeouts as f64,

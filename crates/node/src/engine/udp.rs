@@ -47,6 +47,8 @@ pub(super) struct UdpCounters {
     pub datagrams_received: u64,
     pub bytes_received: u64,
     pub recv_syscalls: u64,
+    /// Datagrams the kernel dropped at the socket, its receive buffer full (as last read).
+    pub receive_buffer_drops: u64,
 }
 
 /// A registered socket, its quinn-udp state and its send queue.
@@ -87,6 +89,14 @@ impl Udp {
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()
+    }
+
+    /// Reads the kernel's count of datagrams dropped at the socket into the counters: a system
+    /// call, so the loop does it now and then (see `DROPS_EVERY`), not on every turn.
+    pub fn read_receive_buffer_drops(&mut self) {
+        if let Some(drops) = super::socket::receive_buffer_drops(&self.socket) {
+            self.counters.receive_buffer_drops = drops;
+        }
     }
 
     /// Whether the kernel segments for us (UDP GSO).
