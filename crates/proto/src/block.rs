@@ -8,6 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 
+use crate::arena;
 use crate::bits::Bits;
 use crate::codec::{self, Code};
 use crate::inbox::Verdict;
@@ -175,10 +176,7 @@ impl Block {
             self.bytes += room;
         }
         self.arena.extend_from_slice(bytes);
-        let symbol = self.arena.split().freeze();
-        // The block's next symbol, as long, goes right after this one.
-        crate::prefetch::for_writing(self.arena.spare_capacity_mut().as_ptr().cast(), bytes.len().min(self.arena.capacity()));
-        symbol
+        arena::take_written(&mut self.arena)
     }
 
     /// Puts `symbol` in its slot.

@@ -44,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+mod arena;
 mod bits;
 mod block;
 mod codec;
@@ -52,7 +53,6 @@ mod event;
 mod inbox;
 mod incoming;
 mod outbox;
-mod prefetch;
 mod seq;
 pub mod secure;
 mod stats;

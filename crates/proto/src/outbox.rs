@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::arena;
 use crate::codec::{self, Code};
 use crate::event::Transmit;
 use crate::secure::TAG_LEN;
@@ -54,9 +55,7 @@ impl Outbox {
         let header = Header { packet_number: self.next_number(), ..self.header() };
         header.encode(PacketType::Data, 0, &mut self.arena);
         Data::encode_framed(block, index, parts, sent_at, &mut self.arena).expect("length checked above");
-        let datagram = self.arena.split().freeze();
-        // The next datagram, likely as long, goes right after this one.
-        crate::prefetch::for_writing(self.arena.spare_capacity_mut().as_ptr().cast(), len.min(self.arena.capacity()));
+        let datagram = arena::take_written(&mut self.arena);
         Some(self.push(Transmit::new(datagram)))
     }
 
