@@ -101,7 +101,16 @@ impl Udp {
 
     /// Whether the kernel segments for us (UDP GSO).
     pub fn gso(&self) -> bool {
-        !self.gso_refused && self.state.max_gso_segments() > 1
+        self.max_segments() > 1
+    }
+
+    /// Most datagrams one send may carry: 1 without GSO, or once the kernel refused it.
+    fn max_segments(&self) -> usize {
+        if self.gso_refused {
+            1
+        } else {
+            self.state.max_gso_segments().min(MAX_TRAIN)
+        }
     }
 
     /// Datagrams waiting to be sent.
@@ -198,7 +207,7 @@ impl Udp {
     /// block's DATA and REPAIR differ in size by a few header bytes, so taken strictly in
     /// order every block made two short trains. Any other datagram in the way ends the train.
     fn pick_train(&self, to: SocketAddr, size: usize) -> SmallVec<[usize; MAX_TRAIN]> {
-        let max_segments = if self.gso_refused { 1 } else { self.state.max_gso_segments().min(MAX_TRAIN) };
+        let max_segments = self.max_segments();
         let mut picked = SmallVec::new();
         picked.push(0);
         if size == 0 {
