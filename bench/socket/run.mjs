@@ -7,8 +7,9 @@
 // process counts what arrives. Goodput = delivered payload bytes / the receiver's time from first
 // to last message. With --rounds N the sockets take turns N times and the report is of the round
 // with the median ratio, after one line per round: on a shared VM the machine's speed drifts over
-// minutes, and only runs side by side are comparable. Also reported: JavaScript time per message on each side, and how many system
-// calls the native engine's batching (GSO on send, recvmmsg + GRO on receive) saved.
+// minutes, and only runs side by side are comparable. Also reported: JavaScript time and CPU time
+// per message on each side, and how many system calls the native engine's batching (GSO on send,
+// recvmmsg + GRO on receive) saved.
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createSocket as createDgram } from 'node:dgram'
@@ -172,7 +173,7 @@ const r = ours.report.stats
 console.log(`goodput ratio perfect-socket / node:dgram: ${ratio({ dgram, ours }).toFixed(2)}x`)
 console.log(`encryption cost: encrypt=all goodput is ${((100 * goodput(sealed)) / goodput(ours)).toFixed(1)}% of unencrypted (${(100 * (1 - goodput(sealed) / goodput(ours))).toFixed(1)}% cost)`)
 console.log(`sender CPU per sent message: dgram ${senderNs(dgram).toFixed(0)} ns, perfect-socket ${senderNs(ours).toFixed(0)} ns (all threads, while sending)`)
-console.log(`receiver CPU seconds per delivered message: dgram ${receiverNs(dgram).toFixed(0)} ns, perfect-socket ${receiverNs(ours).toFixed(0)} ns (all threads)`)
+console.log(`receiver CPU per delivered message: dgram ${receiverNs(dgram).toFixed(0)} ns, perfect-socket ${receiverNs(ours).toFixed(0)} ns (all threads)`)
 console.log(`send: ${s.datagramsSent} datagrams in ${s.sendSyscalls} syscalls (${(100 * (1 - s.sendSyscalls / s.datagramsSent)).toFixed(1)}% saved, GSO ${s.gso ? 'on' : 'off'}); node:dgram: one per datagram`)
 console.log(`receive: ${r.datagramsReceived} datagrams in ${r.recvSyscalls} syscalls (${(100 * (1 - r.recvSyscalls / r.datagramsReceived)).toFixed(1)}% saved); ${r.batches} JS callbacks (${(r.delivered / r.batches).toFixed(0)} messages each)`)
 console.log(`protected receiver: recovered ${r.recovered}, lost ${r.lost}, wire overhead ${(s.bytesSent / (s.sent * SIZE)).toFixed(3)}x; its kernel dropped ${r.receiveBufferDrops} arrivals at the full socket buffer (a GRO train counts once)`)
