@@ -1,10 +1,12 @@
 // The receiving side of bench/socket, in its own process so it has its own JS thread: binds
-// a plain node:dgram or a PerfectSocket, counts messages and bytes, reports over IPC.
+// a plain node:dgram or a PerfectSocket, counts messages and bytes, reports over IPC. For
+// node:dgram the options are its own: `recvBufferSize`, or none for the kernel's default.
 import { createSocket as createDgram } from 'node:dgram'
 import { createSocket } from '../../dist/index.js'
 
 const [kind, optionsJson] = process.argv.slice(2)
-const socket = kind === 'dgram' ? createDgram('udp4') : createSocket({ type: 'udp4', ...JSON.parse(optionsJson) })
+const options = JSON.parse(optionsJson)
+const socket = kind === 'dgram' ? createDgram({ type: 'udp4', ...options }) : createSocket({ type: 'udp4', ...options })
 let messages = 0
 let bytes = 0
 let first = 0
