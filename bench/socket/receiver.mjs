@@ -9,11 +9,19 @@ const options = JSON.parse(optionsJson)
 const socket = kind === 'dgram' ? createDgram({ type: 'udp4', ...options }) : createSocket({ type: 'udp4', ...options })
 let messages = 0
 let bytes = 0
+// The clock is read every SAMPLE-th message, and goodput taken over the bytes between the first
+// reading and the last: a read per message cost about 0.13 us, which would be a fifth of a
+// PerfectSocket receiver's JavaScript per message and would not measure the socket.
+const SAMPLE = 256
 let first = 0
 let last = 0
+let bytesAtLast = 0
 socket.on('message', (msg) => {
-  last = performance.now()
-  if (messages === 0) first = last
+  if (messages % SAMPLE === 0) {
+    last = performance.now()
+    if (messages === 0) first = last
+    bytesAtLast = bytes
+  }
   messages++
   bytes += msg.length
 })
@@ -24,6 +32,8 @@ process.on('message', (command) => {
   process.send({
     messages,
     bytes,
+    /** Delivered between the first clock reading and the last, over `seconds`. */
+    measuredBytes: bytesAtLast,
     seconds: (last - first) / 1000,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     stats: kind === 'dgram' ? undefined : socket.stats(),
