@@ -178,6 +178,27 @@ test('what the kernel drops at a receiver that cannot keep up shows in receiveBu
   t.is(b.stats().receiveBufferDrops, 0, 'the sender, with room to spare, dropped nothing');
 });
 
+test('buffer sizes are what the kernel granted, as node:dgram reports them; privileged, past the cap', async (t) => {
+  const unbound = createSocket('udp4');
+  t.throws(() => unbound.getRecvBufferSize(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
+  unbound.close();
+  // 16 MiB: above the usual net.core.rmem_max, so node:dgram (which does not force) is capped.
+  const asked = 16 * 1024 * 1024;
+  const ours = await bound(t, { socketBufferBytes: asked });
+  const dgram = createDgram({ type: 'udp4', recvBufferSize: asked, sendBufferSize: asked });
+  t.teardown(() => dgram.close());
+  dgram.bind(0, HOST);
+  await once(dgram, 'listening');
+  t.log(`asked ${asked}: ours ${ours.getRecvBufferSize()} / ${ours.getSendBufferSize()}, node:dgram ${dgram.getRecvBufferSize()} / ${dgram.getSendBufferSize()}`);
+  t.true(ours.getRecvBufferSize() >= dgram.getRecvBufferSize());
+  t.true(ours.getSendBufferSize() >= dgram.getSendBufferSize());
+  if (process.getuid?.() === 0) {
+    // Linux reports double what it grants.
+    t.is(ours.getRecvBufferSize(), 2 * asked, 'root may exceed the cap, and the socket does');
+    t.is(ours.getSendBufferSize(), 2 * asked);
+  }
+});
+
 test('close: emits close, keeps the last counters, and refuses further use', async (t) => {
   const [a, b] = await Promise.all([bound(t), bound(t)]);
   const got = collect(a);

@@ -91,6 +91,8 @@ export interface Engine {
   /** Where the bridge's plain socket is bound, if the engine has one. */
   bridgeAddress(): EngineAddress | null | undefined;
   peer(host: string, port: number): number;
+  /** The bound socket's buffer sizes as the kernel reports them (Linux doubles what it grants). */
+  bufferSizes(): { receive: number; send: number };
   send(slab: Uint8Array, lengths: Uint32Array, peers: Uint32Array, streams?: Uint8Array): void;
   stats(): EngineStats;
   /** Messages passed to `send` that the I/O thread has not yet taken. */

@@ -143,7 +143,12 @@ export interface SocketOptions extends ProtectionOptions {
   maxBufferedBytes?: number;
   /** Bytes of sent data kept per destination for retransmission on NACK (default 32 MiB). */
   historyBytes?: number;
-  /** SO_SNDBUF / SO_RCVBUF to ask the kernel for, bytes (default 4 MiB; the kernel may cap it). */
+  /**
+   * SO_SNDBUF / SO_RCVBUF to ask the kernel for, bytes (default 4 MiB). Linux caps the request
+   * at `net.core.rmem_max` / `wmem_max` (208 KiB on many distributions) unless the process has
+   * `CAP_NET_ADMIN`, with which the socket asks again past the cap. `getRecvBufferSize()` says
+   * what was granted.
+   */
   socketBufferBytes?: number;
   /**
    * Messages an async iterator of the socket holds for a slow consumer (default 4096); past

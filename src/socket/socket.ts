@@ -234,6 +234,31 @@ export class PerfectSocket extends EventEmitter<SocketEvents> {
   }
 
   /**
+   * The socket's receive buffer size in bytes, as the kernel reports it (Linux doubles what it
+   * grants; see the `socketBufferBytes` option), as `dgram.Socket.getRecvBufferSize()`. A
+   * receiver that falls behind for a moment drops what does not fit
+   * (`stats().receiveBufferDrops`).
+   * @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) if the socket is not bound
+   */
+  getRecvBufferSize(): number {
+    return this.#bufferSizes('getRecvBufferSize').receive;
+  }
+
+  /**
+   * The socket's send buffer size in bytes, as the kernel reports it, as
+   * `dgram.Socket.getSendBufferSize()`.
+   * @throws Error (ERR_SOCKET_DGRAM_NOT_RUNNING) if the socket is not bound
+   */
+  getSendBufferSize(): number {
+    return this.#bufferSizes('getSendBufferSize').send;
+  }
+
+  #bufferSizes(what: string): { receive: number; send: number } {
+    if (this.#state !== 'bound' || this.#native === undefined) throw notRunning(what);
+    return this.#native.engine.bufferSizes();
+  }
+
+  /**
    * Messages sent and not yet taken by the I/O thread: this turn's batch and what waits in the
    * engine's queue, as `dgram.Socket.getSendQueueCount()`. Cheap enough to read every turn, so
    * a fast sender can keep its backlog bounded (memory, and latency) without polling `stats()`.

@@ -54,7 +54,15 @@ pub struct BoundAddress {
     pub family: String,
 }
 
+/// The socket's buffer sizes in bytes, as the kernel reports them.
+#[napi(object)]
+pub struct BufferSizes {
+    pub receive: u32,
+    pub send: u32,
+}
+
 struct Running {
+    buffers: socket::BufferSizes,
     commands: mpsc::Sender<Command>,
     waker: Arc<mio::Waker>,
     thread: Option<JoinHandle<()>>,
@@ -105,6 +113,7 @@ impl Engine {
         let socket = socket::open(address, self.options.socket_buffer_bytes)
             .map_err(|e| Error::new(Status::GenericFailure, format!("bind {address}: {e}")))?;
         let local = socket.local_addr()?;
+        let buffers = socket::buffer_sizes(&socket)?;
         let bridge = match self.options.bridge {
             Some(bridge) => Some((
                 socket::open(bridge.bind, self.options.socket_buffer_bytes)
@@ -122,7 +131,7 @@ impl Engine {
         let waker = io.waker();
         let bridge = io.bridge_address();
         let thread = std::thread::Builder::new().name("perfect-socket-io".into()).spawn(move || io.run())?;
-        self.running = Some(Running { commands, waker, thread: Some(thread), local, bridge });
+        self.running = Some(Running { buffers, commands, waker, thread: Some(thread), local, bridge });
         Ok(bound_address(local))
     }
 
@@ -130,6 +139,14 @@ impl Engine {
     #[napi]
     pub fn bridge_address(&self) -> Option<BoundAddress> {
         self.running.as_ref()?.bridge.map(bound_address)
+    }
+
+    /// The bound socket's receive and send buffer sizes.
+    #[napi]
+    pub fn buffer_sizes(&self, env: Env) -> Result<BufferSizes> {
+        let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "the socket is not bound".into()))?;
+        let clamp = |bytes: usize| u32::try_from(bytes).unwrap_or(u32::MAX);
+        Ok(BufferSizes { receive: clamp(running.buffers.receive), send: clamp(running.buffers.send) })
     }
 
     /// The bound address.
