@@ -4,7 +4,7 @@
 import { createSocket as createDgram } from 'node:dgram'
 import { createSocket } from '../../dist/index.js'
 
-const [kind, optionsJson] = process.argv.slice(2)
+const [kind, optionsJson, progress] = process.argv.slice(2)
 const options = JSON.parse(optionsJson)
 const socket = kind === 'dgram' ? createDgram({ type: 'udp4', ...options }) : createSocket({ type: 'udp4', ...options })
 let messages = 0
@@ -26,7 +26,9 @@ socket.on('message', (msg) => {
   bytes += msg.length
 })
 socket.bind(0, '127.0.0.1', () => process.send({ port: socket.address().port }))
-process.on('message', (command) => {
+// For the sender of --window: how far delivery has got.
+if (progress) setInterval(() => process.send({ delivered: messages }), 2).unref()
+process.once('message', (command) => {
   if (command !== 'report') return
   const cpu = process.cpuUsage()
   process.send({
