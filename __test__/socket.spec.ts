@@ -1,6 +1,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { createSocket as createDgram } from 'node:dgram';
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createSocket, PerfectSocket, type RemoteInfo, type SocketOptions } from '../src/index.js';
 import { bound } from './helpers/sockets.js';
 import { until } from './helpers/wait.js';
@@ -197,6 +199,36 @@ test('buffer sizes are what the kernel granted, as node:dgram reports them; priv
     t.is(ours.getRecvBufferSize(), 2 * asked, 'root may exceed the cap, and the socket does');
     t.is(ours.getSendBufferSize(), 2 * asked);
   }
+});
+
+test('a message the application keeps is never overwritten: a delivery slab is refilled only once collected', async (t) => {
+  // Delivery slabs go back to the I/O thread when JavaScript's last view of one is collected;
+  // collecting often while most messages are dropped makes the refills happen during the test.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const [a, b] = await Promise.all([bound(t), bound(t)]);
+  const kept: Array<{ i: number; msg: Buffer }> = [];
+  let received = 0;
+  a.on('message', (msg) => {
+    received++;
+    const i = msg.readUInt32BE(0);
+    if (i % 97 === 0) kept.push({ i, msg });
+  });
+  const collecting = setInterval(gc, 5);
+  t.teardown(() => clearInterval(collecting));
+  const total = 30_000;
+  const payload = Buffer.alloc(1000);
+  for (let i = 0; i < total; i++) {
+    payload.writeUInt32BE(i, 0);
+    payload.fill(i & 0xff, 4);
+    b.send(payload, a.address().port, HOST);
+    if (i % 500 === 499) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await until(() => received === total, 30_000, { what: `all ${total} messages` });
+  gc();
+  t.is(kept.length, Math.ceil(total / 97));
+  const intact = ({ i, msg }: { i: number; msg: Buffer }): boolean => msg.readUInt32BE(0) === i && msg.subarray(4).every((byte) => byte === (i & 0xff));
+  t.true(kept.every(intact), 'every kept message still holds what was sent');
 });
 
 test('close: emits close, keeps the last counters, and refuses further use', async (t) => {

@@ -1,11 +1,14 @@
 //! The unit JavaScript receives: many delivered messages, one call.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::peers::{self, Sources};
+use super::recycle::Recycler;
+use super::slab::Slab;
 
 /// A sender seen for the first time in this batch (or again after the id table was reset).
 #[napi(object)]
@@ -36,9 +39,10 @@ pub struct BandwidthChange {
 /// Delivered messages back to back in `slab`; message i is the next `lengths[i]` bytes, from
 /// the sender with id `peers[i]`, on stream `streams[i]`. Also the peers that timed out, and
 /// the bandwidth estimates that moved, since the last batch.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct DeliveryBatch {
-    pub slab: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub slab: Slab,
     pub lengths: Uint32Array,
     pub peers: Uint32Array,
     pub streams: Uint8Array,
@@ -51,9 +55,10 @@ pub struct DeliveryBatch {
 const SMALL_SLAB: usize = 64 * 1024;
 
 /// Accumulates deliveries on the I/O thread until the next ring.
-#[derive(Default)]
 pub(super) struct BatchBuilder {
     slab: Vec<u8>,
+    /// Slabs JavaScript is done with, to fill again.
+    slabs: Arc<Recycler>,
     lengths: Vec<u32>,
     peers: Vec<u32>,
     streams: Vec<u8>,
@@ -63,6 +68,19 @@ pub(super) struct BatchBuilder {
 }
 
 impl BatchBuilder {
+    pub fn new(slabs: Arc<Recycler>) -> Self {
+        BatchBuilder {
+            slab: Vec::new(),
+            slabs,
+            lengths: Vec::new(),
+            peers: Vec::new(),
+            streams: Vec::new(),
+            new_peers: Vec::new(),
+            timed_out: Vec::new(),
+            bandwidth: Vec::new(),
+        }
+    }
+
     pub fn push(&mut self, sources: &mut Sources, from: SocketAddr, stream: u8, payload: &[u8]) {
         let (id, first) = sources.id(from);
         if first {
@@ -109,24 +127,26 @@ impl BatchBuilder {
         self.lengths.is_empty() && self.timed_out.is_empty() && self.bandwidth.is_empty()
     }
 
-    /// The batch so far, leaving the builder empty, its slab twice this one's size: with
-    /// [`Self::full_for`], a slab is never grown by reallocation (copying it each time, which
-    /// showed in a busy receiver's profile).
+    /// The batch so far, leaving the builder empty, its next slab one JavaScript gave back
+    /// (warm, its pages mapped) and at least twice this one's size: with [`Self::full_for`],
+    /// a slab is never grown by reallocation (copying it each time, which showed in a busy
+    /// receiver's profile).
     pub fn take(&mut self) -> DeliveryBatch {
         let (bytes, count) = (self.slab.len(), self.lengths.len());
-        let taken = std::mem::take(self);
-        self.slab.reserve(2 * bytes);
-        self.lengths.reserve(count);
-        self.peers.reserve(count);
-        self.streams.reserve(count);
+        let mut next = self.slabs.take();
+        next.clear();
+        next.reserve(2 * bytes);
+        let slab = std::mem::replace(&mut self.slab, next);
+        let taken = |list: &mut Vec<u32>| std::mem::replace(list, Vec::with_capacity(count));
+        let (lengths, peers) = (taken(&mut self.lengths), taken(&mut self.peers));
         DeliveryBatch {
-            slab: taken.slab.into(),
-            lengths: Uint32Array::new(taken.lengths),
-            peers: Uint32Array::new(taken.peers),
-            streams: Uint8Array::new(taken.streams),
-            new_peers: taken.new_peers,
-            timed_out: taken.timed_out,
-            bandwidth: taken.bandwidth,
+            slab: Slab::new(slab, self.slabs.clone()),
+            lengths: Uint32Array::new(lengths),
+            peers: Uint32Array::new(peers),
+            streams: Uint8Array::new(std::mem::replace(&mut self.streams, Vec::with_capacity(count))),
+            new_peers: std::mem::take(&mut self.new_peers),
+            timed_out: std::mem::take(&mut self.timed_out),
+            bandwidth: std::mem::take(&mut self.bandwidth),
         }
     }
 }

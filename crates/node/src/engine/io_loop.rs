@@ -101,7 +101,7 @@ impl IoLoop {
             recycler,
             io,
             epoch: Instant::now(),
-            batch: BatchBuilder::default(),
+            batch: BatchBuilder::new(Arc::default()),
             sources: Sources::default(),
             paused: None,
             closing: false,

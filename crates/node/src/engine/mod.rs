@@ -15,6 +15,7 @@ mod io_loop;
 mod options;
 mod peers;
 mod recycle;
+mod slab;
 mod socket;
 mod stats;
 mod train;

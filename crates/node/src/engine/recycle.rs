@@ -1,11 +1,11 @@
-//! Send-batch buffers going back from the I/O thread to the JavaScript thread once their
-//! messages are in the protocol, so each batch is copied into memory already mapped and warm:
-//! a fresh half-megabyte allocation per event-loop turn cost page faults and cache misses in a
-//! busy sender's profile.
+//! Buffers going back to the thread that fills them, so each batch is copied into memory
+//! already mapped and warm: a fresh allocation of half a megabyte or more per batch cost page
+//! faults and cache misses in busy profiles. Send batches come back from the I/O thread once
+//! their messages are in the protocol; delivery slabs from JavaScript, once collected.
 
 use std::sync::Mutex;
 
-/// Buffers kept at most; more than a few in flight means the I/O thread is behind anyway.
+/// Buffers kept at most; more than a few in flight means the other side is behind anyway.
 const KEPT: usize = 4;
 
 /// A small stack of emptied buffers, shared by the two threads.
@@ -15,8 +15,8 @@ pub(super) struct Recycler {
 }
 
 impl Recycler {
-    /// A buffer to copy a batch into (it still holds its last batch: `SendBatch::new` empties
-    /// it), reused if one is back.
+    /// A buffer to copy a batch into (it still holds its last batch: the caller empties it),
+    /// reused if one is back.
     pub fn take(&self) -> Vec<u8> {
         self.buffers.lock().ok().and_then(|mut buffers| buffers.pop()).unwrap_or_default()
     }
