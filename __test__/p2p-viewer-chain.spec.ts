@@ -36,8 +36,12 @@ async function threeViewers(
       await page.goto(viewer.url);
       await page.waitForFunction(() => '__viewer' in globalThis); // the module script has run
       pages.push(page);
-      // Each joins once the one before plays, so it can be a parent.
+      // Each joins once the one before plays, so it can be a parent: playing on the page, and
+      // known to the server to play (its 'playing' message can lag the video; a page opened
+      // before it lands gets an earlier parent, as one clean-clone run showed).
       await until(async () => (await snap(page)).currentTime > 0.3, 20_000, { what: `page ${i + 1} to play`, everyMs: 100 });
+      const { id } = await snap(page);
+      await until(() => viewer.state().viewers.some((v) => v.id === id && v.playing), 20_000, { what: `the server to know page ${i + 1} plays` });
     }
     await check(pages, viewer);
   } finally {
