@@ -16,9 +16,10 @@ pub(crate) fn take_written(arena: &mut BytesMut) -> Bytes {
     written
 }
 
-/// Hints that the `len` bytes from `start` will be written soon.
+/// Hints that the `len` bytes from `start` will be written soon (the glue's delivery slab uses
+/// it as the arenas do).
 #[inline]
-fn prefetch_for_writing(start: *const u8, len: usize) {
+pub fn prefetch_for_writing(start: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     for offset in (0..len).step_by(64) {
         // SAFETY: SSE is in every x86_64 CPU, and a prefetch never faults, whatever the address

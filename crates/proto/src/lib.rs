@@ -44,7 +44,7 @@
 
 #![warn(missing_docs)]
 
-mod arena;
+pub mod arena;
 mod bits;
 mod block;
 mod codec;

@@ -92,6 +92,9 @@ impl BatchBuilder {
             });
         }
         self.slab.extend_from_slice(payload);
+        // The next message lands right after: its lines fetched now are there when it comes.
+        let room = self.slab.spare_capacity_mut();
+        proto::arena::prefetch_for_writing(room.as_ptr().cast(), payload.len().min(room.len()));
         self.lengths.push(payload.len() as u32);
         self.peers.push(id);
         self.streams.push(stream);
