@@ -162,6 +162,10 @@ const ratio = ({ dgram, ours }) => goodput(ours) / goodput(dgram)
 /** CPU time per message in ns: per sent message for a sender, per delivered one for a receiver. */
 const senderNs = (r) => (1e9 * r.cpuSeconds) / r.sent
 const receiverNs = (r) => (1e9 * r.report.cpuSeconds) / r.report.messages
+/** "sender / receiver us" CPU per message, for a round's line. */
+const cpu = (r) => `${(senderNs(r) / 1000).toFixed(1)} / ${(receiverNs(r) / 1000).toFixed(1)} us`
+/** Goodput ratios against plain node:dgram and against node:dgram with our buffer size. */
+const ratios = ({ dgram, buffered }, ours) => `${ratio({ dgram, ours }).toFixed(2)}x (${ratio({ dgram: buffered, ours }).toFixed(2)}x)`
 
 const rounds = []
 for (let i = 1; i <= ROUNDS; i++) {
@@ -169,13 +173,11 @@ for (let i = 1; i <= ROUNDS; i++) {
   if (WINDOW > 0) round.windowed = await protectedRun(PROTECTED, WINDOW)
   rounds.push(round)
   if (ROUNDS > 1) {
-    const { dgram, buffered, ours } = round
+    const { dgram, buffered, ours, windowed } = round
     console.log(
       `round ${i}: node:dgram ${goodput(dgram).toFixed(2)} Gbit/s (${goodput(buffered).toFixed(2)} with a 4 MiB buffer), perfect-socket ${goodput(ours).toFixed(2)} Gbit/s,` +
-        ` ratio ${ratio(round).toFixed(2)}x (${ratio({ dgram: buffered, ours }).toFixed(2)}x);` +
-        ` CPU per message, sender / receiver: dgram ${(senderNs(dgram) / 1000).toFixed(1)} / ${(receiverNs(dgram) / 1000).toFixed(1)} us,` +
-        ` ours ${(senderNs(ours) / 1000).toFixed(1)} / ${(receiverNs(ours) / 1000).toFixed(1)} us` +
-        (round.windowed ? `; with --window ${WINDOW}: ${goodput(round.windowed).toFixed(2)} Gbit/s, ratio ${ratio({ dgram, ours: round.windowed }).toFixed(2)}x (${ratio({ dgram: buffered, ours: round.windowed }).toFixed(2)}x), ${(senderNs(round.windowed) / 1000).toFixed(1)} / ${(receiverNs(round.windowed) / 1000).toFixed(1)} us` : ''),
+        ` ratio ${ratios(round, ours)}; CPU per message, sender / receiver: dgram ${cpu(dgram)}, ours ${cpu(ours)}` +
+        (windowed ? `; with --window ${WINDOW}: ${goodput(windowed).toFixed(2)} Gbit/s, ratio ${ratios(round, windowed)}, ${cpu(windowed)}` : ''),
     )
   }
 }
@@ -195,7 +197,7 @@ console.log(`bench/socket: ${SIZE}-byte messages, ${SECONDS}s per socket, loopba
 console.table([row('node:dgram (unprotected)', dgram), row('node:dgram, 4 MiB receive buffer', buffered), row('perfect-socket (FEC)', ours), row('perfect-socket (FEC, encrypt=all)', sealed), ...(windowed ? [row(`perfect-socket (FEC), --window ${WINDOW}`, windowed)] : [])])
 const s = ours.senderStats
 const r = ours.report.stats
-console.log(`goodput ratio perfect-socket / node:dgram: ${ratio({ dgram, ours }).toFixed(2)}x; against node:dgram with the same 4 MiB receive buffer as ours: ${ratio({ dgram: buffered, ours }).toFixed(2)}x`)
+console.log(`goodput ratio perfect-socket / node:dgram: ${ratios({ dgram, buffered }, ours)}, the second against node:dgram with the same 4 MiB receive buffer as ours`)
 console.log(`encryption cost: encrypt=all goodput is ${((100 * goodput(sealed)) / goodput(ours)).toFixed(1)}% of unencrypted (${(100 * (1 - goodput(sealed) / goodput(ours))).toFixed(1)}% cost)`)
 console.log(`sender CPU per sent message: dgram ${senderNs(dgram).toFixed(0)} ns, perfect-socket ${senderNs(ours).toFixed(0)} ns (all threads, while sending)`)
 console.log(`receiver CPU per delivered message: dgram ${receiverNs(dgram).toFixed(0)} ns, perfect-socket ${receiverNs(ours).toFixed(0)} ns (all threads)`)

@@ -55,6 +55,7 @@ pub struct DeliveryBatch {
 const SMALL_SLAB: usize = 64 * 1024;
 
 /// Accumulates deliveries on the I/O thread until the next ring.
+#[derive(Default)]
 pub(super) struct BatchBuilder {
     slab: Vec<u8>,
     /// Slabs JavaScript is done with, to fill again.
@@ -68,19 +69,6 @@ pub(super) struct BatchBuilder {
 }
 
 impl BatchBuilder {
-    pub fn new(slabs: Arc<Recycler>) -> Self {
-        BatchBuilder {
-            slab: Vec::new(),
-            slabs,
-            lengths: Vec::new(),
-            peers: Vec::new(),
-            streams: Vec::new(),
-            new_peers: Vec::new(),
-            timed_out: Vec::new(),
-            bandwidth: Vec::new(),
-        }
-    }
-
     pub fn push(&mut self, sources: &mut Sources, from: SocketAddr, stream: u8, payload: &[u8]) {
         let (id, first) = sources.id(from);
         if first {
@@ -140,16 +128,19 @@ impl BatchBuilder {
         next.clear();
         next.reserve(2 * bytes);
         let slab = std::mem::replace(&mut self.slab, next);
-        let taken = |list: &mut Vec<u32>| std::mem::replace(list, Vec::with_capacity(count));
-        let (lengths, peers) = (taken(&mut self.lengths), taken(&mut self.peers));
         DeliveryBatch {
             slab: Slab::new(slab, self.slabs.clone()),
-            lengths: Uint32Array::new(lengths),
-            peers: Uint32Array::new(peers),
-            streams: Uint8Array::new(std::mem::replace(&mut self.streams, Vec::with_capacity(count))),
+            lengths: Uint32Array::new(take_sized(&mut self.lengths, count)),
+            peers: Uint32Array::new(take_sized(&mut self.peers, count)),
+            streams: Uint8Array::new(take_sized(&mut self.streams, count)),
             new_peers: std::mem::take(&mut self.new_peers),
             timed_out: std::mem::take(&mut self.timed_out),
             bandwidth: std::mem::take(&mut self.bandwidth),
         }
     }
+}
+
+/// What `list` holds, leaving it empty with room for `count` (the next batch's likely size).
+fn take_sized<T>(list: &mut Vec<T>, count: usize) -> Vec<T> {
+    std::mem::replace(list, Vec::with_capacity(count))
 }

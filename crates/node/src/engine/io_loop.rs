@@ -101,7 +101,7 @@ impl IoLoop {
             recycler,
             io,
             epoch: Instant::now(),
-            batch: BatchBuilder::new(Arc::default()),
+            batch: BatchBuilder::default(),
             sources: Sources::default(),
             paused: None,
             closing: false,

@@ -57,13 +57,14 @@ pub struct BoundAddress {
 
 /// The socket's buffer sizes in bytes, as the kernel reports them.
 #[napi(object)]
+#[derive(Clone, Copy)]
 pub struct BufferSizes {
     pub receive: u32,
     pub send: u32,
 }
 
 struct Running {
-    buffers: socket::BufferSizes,
+    buffers: BufferSizes,
     commands: mpsc::Sender<Command>,
     waker: Arc<mio::Waker>,
     thread: Option<JoinHandle<()>>,
@@ -146,8 +147,7 @@ impl Engine {
     #[napi]
     pub fn buffer_sizes(&self, env: Env) -> Result<BufferSizes> {
         let running = self.running.as_ref().ok_or_else(|| args::throw(&env, false, "the socket is not bound".into()))?;
-        let clamp = |bytes: usize| u32::try_from(bytes).unwrap_or(u32::MAX);
-        Ok(BufferSizes { receive: clamp(running.buffers.receive), send: clamp(running.buffers.send) })
+        Ok(running.buffers)
     }
 
     /// The bound address.

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use super::BufferSizes;
+
 pub(super) fn open(address: SocketAddr, buffer_bytes: usize) -> io::Result<mio::net::UdpSocket> {
     let socket = Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP))?;
     if address.is_ipv6() {
@@ -26,14 +28,8 @@ pub(super) fn open(address: SocketAddr, buffer_bytes: usize) -> io::Result<mio::
 /// for its own overhead).
 pub(super) fn buffer_sizes(socket: &mio::net::UdpSocket) -> io::Result<BufferSizes> {
     let socket = socket2::SockRef::from(socket);
-    Ok(BufferSizes { receive: socket.recv_buffer_size()?, send: socket.send_buffer_size()? })
-}
-
-/// Receive and send buffer sizes, bytes.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct BufferSizes {
-    pub receive: usize,
-    pub send: usize,
+    let clamp = |bytes: usize| u32::try_from(bytes).unwrap_or(u32::MAX);
+    Ok(BufferSizes { receive: clamp(socket.recv_buffer_size()?), send: clamp(socket.send_buffer_size()?) })
 }
 
 /// Where the kernel capped a buffer below what was asked, asks again with `SO_RCVBUFFORCE` /
