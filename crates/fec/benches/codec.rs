@@ -47,7 +47,7 @@ fn codec(c: &mut Criterion) {
     println!("kernel: {}", fec::kernel_name());
     for (k, m, len) in SHAPES {
         let rs = ReedSolomon::new(k, k + m).unwrap();
-        let data: Vec<Vec<u8>> = (0..k).map(|i| (0..len).map(|b| (b ^ i * 7) as u8).collect()).collect();
+        let data: Vec<Vec<u8>> = (0..k).map(|i| (0..len).map(|b| (b ^ (i * 7)) as u8).collect()).collect();
         let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
         let mut parity = vec![vec![0u8; len]; m];
         let mut group = c.benchmark_group(format!("k{k}_m{m}_{len}B"));

@@ -79,7 +79,9 @@ impl ReedSolomon {
     }
 
     fn shared_locked(k: usize, n: usize) -> Result<Arc<Self>, FecError> {
-        static SHAPES: OnceLock<Mutex<LruCache<(usize, usize), Arc<ReedSolomon>>>> = OnceLock::new();
+        /// Codecs by (k, n), least recently used evicted first.
+        type Shapes = Mutex<LruCache<(usize, usize), Arc<ReedSolomon>>>;
+        static SHAPES: OnceLock<Shapes> = OnceLock::new();
         let shapes = SHAPES.get_or_init(|| Mutex::new(LruCache::new(NonZeroUsize::new(SHAPE_CACHE).unwrap())));
         if let Some(codec) = shapes.lock().unwrap().get(&(k, n)) {
             return Ok(codec.clone());

@@ -49,8 +49,8 @@ unsafe extern "C" fn recover_staged(env: sys::napi_env, info: sys::napi_callback
     unsafe { run(env, info, recover_from_staging) }
 }
 
-/// Errors as (is a RangeError, message).
-type Outcome = std::result::Result<(), (bool, String)>;
+/// A result whose error is (is a RangeError, message).
+type Outcome<T = ()> = std::result::Result<T, (bool, String)>;
 
 /// Fetches the call's arguments, runs `body`, and throws its error, if any.
 unsafe fn run(env: sys::napi_env, info: sys::napi_callback_info, body: unsafe fn(sys::napi_env, &[sys::napi_value]) -> Outcome) -> sys::napi_value {
@@ -128,7 +128,7 @@ unsafe fn span(env: sys::napi_env, value: sys::napi_value) -> Option<Span> {
 }
 
 /// Each argument's memory, naming `name[i]` when one is not a Uint8Array.
-unsafe fn spans(env: sys::napi_env, values: &[sys::napi_value], name: &str) -> std::result::Result<Shards<Span>, (bool, String)> {
+unsafe fn spans(env: sys::napi_env, values: &[sys::napi_value], name: &str) -> Outcome<Shards<Span>> {
     values
         .iter()
         .enumerate()
@@ -175,7 +175,7 @@ unsafe fn recover_from_staging(env: sys::napi_env, argv: &[sys::napi_value]) -> 
     codec.recover_into(&shards, &indices, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
 }
 
-unsafe fn shape_and_parity<'a>(env: sys::napi_env, k: sys::napi_value, n: sys::napi_value, parity: sys::napi_value) -> std::result::Result<(std::sync::Arc<ReedSolomon>, &'a mut [u8]), (bool, String)> {
+unsafe fn shape_and_parity<'a>(env: sys::napi_env, k: sys::napi_value, n: sys::napi_value, parity: sys::napi_value) -> Outcome<(std::sync::Arc<ReedSolomon>, &'a mut [u8])> {
     let (k, n) = unsafe { (uint32(env, k), uint32(env, n)) };
     let codec = ReedSolomon::shared(k, n).map_err(|e| (e.is_range_error(), e.to_string()))?;
     let parity = unsafe { typed_array_bytes(env, parity) }.ok_or_else(|| (false, "parity must be a Uint8Array".to_string()))?;

@@ -176,7 +176,7 @@ fn random_u32() -> u32 {
 fn optional_period(name: &str, ms: Option<f64>, default: Duration) -> Result<Option<Duration>, String> {
     match ms {
         None => Ok(Some(default)),
-        Some(ms) if ms == 0.0 => Ok(None),
+        Some(0.0) => Ok(None),
         Some(ms) if ms.is_finite() && ms > 0.0 && ms <= 3_600_000.0 => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
         Some(ms) => Err(format!("{name} must be a number of milliseconds from 0 (off) to 3600000, got {ms}")),
     }
