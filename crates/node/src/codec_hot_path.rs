@@ -83,9 +83,8 @@ unsafe fn encode_into_buffers(env: sys::napi_env, argv: &[sys::napi_value]) -> O
     let [k, n, data, rest @ ..] = argv else {
         return Err((false, "encodeInto(k, n, data, ...parity) needs at least three arguments".into()));
     };
-    let (k, n) = unsafe { (uint32(env, *k), uint32(env, *n)) };
-    let codec = ReedSolomon::shared(k, n).map_err(|e| (e.is_range_error(), e.to_string()))?;
-    let m = codec.parity_shards();
+    let codec = unsafe { shared_codec(env, *k, *n)? };
+    let (k, m) = (codec.data_shards(), codec.parity_shards());
     let (shards, parity) = if unsafe { is_null(env, *data) } {
         let (shards, parity) = rest.split_at(k.min(rest.len()));
         (unsafe { spans(env, shards, "shards") }?, parity)
@@ -113,7 +112,7 @@ unsafe fn encode_into_buffers(env: sys::napi_env, argv: &[sys::napi_value]) -> O
     // span overlaps another span.
     let data: Shards<&[u8]> = shards.iter().map(|&(ptr, len)| unsafe { bytes_at(ptr, len) } as &[u8]).collect();
     let mut outputs: Shards<&mut [u8]> = parity.iter().map(|&(ptr, len)| unsafe { bytes_at(ptr, len) }).collect();
-    codec.encode_parity(&data, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
+    codec.encode_parity(&data, &mut outputs).map_err(thrown)
 }
 
 /// The memory of a typed array (or a piece of one): start and length.
@@ -162,8 +161,9 @@ unsafe fn recover_from_staging(env: sys::napi_env, argv: &[sys::napi_value]) -> 
     let [k, n, out, staging, indices, length] = argv else {
         return Err((false, "recoverStaged(k, n, out, staging, indices, length) takes six arguments".into()));
     };
-    let (codec, out) = unsafe { shape_and_parity(env, *k, *n, *out)? };
+    let codec = unsafe { shared_codec(env, *k, *n)? };
     let bytes = |value, name: &str| unsafe { typed_array_bytes(env, value) }.ok_or_else(|| (false, format!("{name} must be a Uint8Array")));
+    let out = bytes(*out, "parity")?;
     let staging = bytes(*staging, "staging")?;
     let indices: Vec<usize> = bytes(*indices, "indices")?.iter().map(|&i| usize::from(i)).collect();
     let length = unsafe { uint32(env, *length) };
@@ -172,14 +172,18 @@ unsafe fn recover_from_staging(env: sys::napi_env, argv: &[sys::napi_value]) -> 
     }
     let shards: Vec<&[u8]> = staging.chunks(length).take(indices.len()).collect();
     let mut outputs = split_mut(out, out.len() / length, length);
-    codec.recover_into(&shards, &indices, &mut outputs).map_err(|e| (e.is_range_error(), e.to_string()))
+    codec.recover_into(&shards, &indices, &mut outputs).map_err(thrown)
 }
 
-unsafe fn shape_and_parity<'a>(env: sys::napi_env, k: sys::napi_value, n: sys::napi_value, parity: sys::napi_value) -> Outcome<(std::sync::Arc<ReedSolomon>, &'a mut [u8])> {
+/// The shared codec for the shape the arguments `k` and `n` give.
+unsafe fn shared_codec(env: sys::napi_env, k: sys::napi_value, n: sys::napi_value) -> Outcome<std::sync::Arc<ReedSolomon>> {
     let (k, n) = unsafe { (uint32(env, k), uint32(env, n)) };
-    let codec = ReedSolomon::shared(k, n).map_err(|e| (e.is_range_error(), e.to_string()))?;
-    let parity = unsafe { typed_array_bytes(env, parity) }.ok_or_else(|| (false, "parity must be a Uint8Array".to_string()))?;
-    Ok((codec, parity))
+    ReedSolomon::shared(k, n).map_err(thrown)
+}
+
+/// A codec error as the error JavaScript gets: a RangeError for an impossible shape or size.
+fn thrown(error: fec::FecError) -> (bool, String) {
+    (error.is_range_error(), error.to_string())
 }
 
 unsafe fn uint32(env: sys::napi_env, value: sys::napi_value) -> usize {
