@@ -31,9 +31,10 @@ const MAX_JUNK = 1400;
 const LEGIT = 5000;
 /**
  * The legitimate stream's protection. The kernel may drop some of its datagrams when the
- * receiver's socket buffer overflows under the flood, and FEC alone has to cover that: k=8 with
+ * receiver's socket buffer overflows under the flood, and FEC covers scattered drops: k=8 with
  * 50% redundancy gives a full block 4 repairs (any 4 of its 12 datagrams may be lost), and a short
- * block closed by its time bound k' sources and max(1, ceil(k'/2)) repairs.
+ * block closed by its time bound k' sources and max(1, ceil(k'/2)) repairs. Whole blocks lost at
+ * once are NACKs' to recover, within the latency budget below.
  */
 const PROTECTION = { k: 8, redundancy: 0.5 } as const;
 /**
